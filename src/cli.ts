@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The cpymem command line: global flags, the commands, and errors → exit codes
+// (0 ok, 1 a check or comparison failed, 2 bad input or usage).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import inspect from './cli/inspect.js';
+import report from './cli/report.js';
+import { CpymemError } from './util/errors.js';
+import { processIo, type CliIo } from './util/io.js';
+import { VERSION } from './version.js';
+
+export function buildCli(argv: string[], io: CliIo): Argv {
+  return yargs(argv)
+    .scriptName('cpymem')
+    .usage('cpymem <command> [options]\n\nAnalyse real CPython memory logs: sys._debugmallocstats() dumps, PYTHONMALLOCSTATS streams.')
+    .option('strict', { type: 'boolean', global: true, describe: 'treat warnings about the input as errors' })
+    .option('python', { type: 'string', global: true, describe: 'CPython version that wrote the input (e.g. 3.11), when the layout leaves it open' })
+    .option('quiet', { type: 'boolean', global: true, describe: 'no progress output' })
+    .option('debug', { type: 'boolean', global: true, describe: 'show stack traces of errors' })
+    .middleware((a) => {
+      (a as Record<string, unknown>).io = io;
+    })
+    .command(inspect)
+    .command(report)
+    .demandCommand(1, 'name a command')
+    .strict()
+    .version(VERSION)
+    .completion('completion', 'print a shell completion script')
+    .help()
+    .wrap(null)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new CpymemError(msg, 2, 'E_USAGE');
+    });
+}
+
+/** Run the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    process.exitCode = 0;
+    await buildCli(argv, io).parseAsync();
+    const code = Number(process.exitCode ?? 0);
+    process.exitCode = 0;
+    return code;
+  } catch (err) {
+    process.exitCode = 0;
+    if (err instanceof CpymemError) {
+      io.stderr(`cpymem: ${err.message}\n`);
+      if (debug && err.stack) io.stderr(`${err.stack}\n`);
+      return err.exitCode;
+    }
+    io.stderr(`cpymem: internal error: ${(err as Error).message ?? String(err)}\n`);
+    if (debug && (err as Error).stack) io.stderr(`${(err as Error).stack}\n`);
+    else io.stderr('(run again with --debug for a stack trace; please report it)\n');
+    return 3;
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

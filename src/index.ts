@@ -1,0 +1,10 @@
+// The public library API: re-exports only. Data flows ingest → model → analysis → report.
+export type * from './model/types.js';
+export { parseMallocStats, sniffMallocStats, MallocStatsReader } from './ingest/malloc-stats.js';
+export type { MallocStatsOptions, MallocStatsResult } from './ingest/malloc-stats.js';
+export { readInputFile, sniffFormat, FORMATS } from './ingest/index.js';
+export { formatMallocStats, formatAllocatorSection } from './model/malloc-stats-text.js';
+export { PYMALLOC_PARAMS, FREE_LIST_PARAMS, pymallocParams, blocksPerPool } from './model/params.js';
+export { analyseDump } from './analysis/fragmentation.js';
+export { buildReportData, renderReport } from './report/index.js';
+export { CpymemError, InputError } from './util/errors.js';

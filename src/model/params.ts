@@ -1,0 +1,139 @@
+// THE table of CPython versions × platforms: every pymalloc constant and every version difference
+// of the `_debugmallocstats` layout lives here, as data. Nothing else in cpymem asks "which version?".
+//
+// Sources: Objects/obmalloc.c (≤3.11), Include/internal/pycore_obmalloc.h (3.12+),
+// Python/sysmodule.c, Objects/*object.c free-list printers; checked against real dumps of the pyenv
+// CPythons 3.6–3.13 (fixtures/malloc-stats) and ../shared/cpython-memory-facts.md §1.1, §2.
+
+/** CPython versions cpymem knows, oldest first. Version strings compare with compareVersions(). */
+export const KNOWN_VERSIONS = [
+  '2.7', '3.0', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14',
+] as const;
+
+export interface ArenaMapParams {
+  /** Bytes of the root node ("# bytes lost to arena map root"). */
+  rootBytes: number;
+  /** Bytes per mid / bottom node; absent on 32-bit where the root is the only (bottom) node. */
+  midBytes?: number;
+  botBytes?: number;
+}
+
+export interface PymallocParams {
+  /** Inclusive version range this row covers. */
+  min: string;
+  max: string;
+  pointerSize: 4 | 8;
+  /** SMALL_REQUEST_THRESHOLD */
+  smallRequestThreshold: number;
+  /** ALIGNMENT: size-class spacing. */
+  alignment: number;
+  /** POOL_SIZE */
+  poolSize: number;
+  /** ARENA_SIZE */
+  arenaSize: number;
+  /** POOL_OVERHEAD = sizeof(struct pool_header) rounded up to ALIGNMENT. */
+  poolOverhead: number;
+  /** Radix-tree "arena map" section of the dump (3.10+), or absent. */
+  arenaMap?: ArenaMapParams;
+  /**
+   * bpo-37257 (3.9+): a wholly free arena is released only if it is not the last of usable_arenas.
+   * 3.8 and older release it always.
+   */
+  keepsLastEmptyArena: boolean;
+}
+
+// Rows are disjoint per pointer size. 3.6/3.7 builds changed ALIGNMENT from 8 to 16 on 64-bit in a
+// patch release (bpo-27987, backported); the row below is the one the pyenv 3.6.15/3.7.16 builds
+// print ("in 32 size classes"); older patch releases print 64 classes and are matched by
+// GEOMETRY_VARIANTS below.
+export const PYMALLOC_PARAMS: readonly PymallocParams[] = [
+  { min: '2.7', max: '3.5', pointerSize: 8, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 48, keepsLastEmptyArena: false },
+  { min: '3.6', max: '3.8', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 4096, arenaSize: 262144, poolOverhead: 48, keepsLastEmptyArena: false },
+  { min: '3.9', max: '3.9', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 4096, arenaSize: 262144, poolOverhead: 48, keepsLastEmptyArena: true },
+  { min: '3.10', max: '3.10', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 16384, arenaSize: 1048576, poolOverhead: 48, keepsLastEmptyArena: true,
+    arenaMap: { rootBytes: 8192, midBytes: 8192, botBytes: 2048 } },
+  { min: '3.11', max: '3.14', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 16384, arenaSize: 1048576, poolOverhead: 48, keepsLastEmptyArena: true,
+    arenaMap: { rootBytes: 262144, midBytes: 262144, botBytes: 131072 } },
+  { min: '2.7', max: '3.8', pointerSize: 4, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 32, keepsLastEmptyArena: false },
+  { min: '3.9', max: '3.9', pointerSize: 4, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 32, keepsLastEmptyArena: true },
+  { min: '3.10', max: '3.14', pointerSize: 4, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 32, keepsLastEmptyArena: true,
+    arenaMap: { rootBytes: 131072 } },
+];
+
+/** Geometries seen in real dumps of builds that do not match their version's default row. */
+export const GEOMETRY_VARIANTS: readonly PymallocParams[] = [
+  // 64-bit 3.6/3.7 before the ALIGNMENT 16 backport.
+  { min: '3.6', max: '3.7', pointerSize: 8, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 48, keepsLastEmptyArena: false },
+  // 64-bit 3.10+ built with WITH_PYMALLOC_RADIX_TREE=0: 4 KiB pools in 1 MiB arenas, no arena map.
+  { min: '3.10', max: '3.14', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 4096, arenaSize: 1048576, poolOverhead: 48, keepsLastEmptyArena: true },
+];
+
+/**
+ * Free-list kinds of `sys._debugmallocstats()` and the versions that print them (§2.5 of the facts).
+ * `tuples` is the largest tuple length with a free list; `tupleBase` is bytes of a 0-sized tuple
+ * (each extra item adds pointerSize).
+ */
+export interface FreeListParams {
+  min: string;
+  max: string;
+  kinds: readonly string[];
+  tuples: number;
+  tupleBase64: number;
+}
+
+export const FREE_LIST_PARAMS: readonly FreeListParams[] = [
+  { min: '3.3', max: '3.8', kinds: ['PyCFunctionObject', 'PyDictObject', 'PyFloatObject', 'PyFrameObject', 'PyListObject', 'PyMethodObject'], tuples: 19, tupleBase64: 24 },
+  { min: '3.9', max: '3.10', kinds: ['PyDictObject', 'PyFloatObject', 'PyFrameObject', 'PyListObject'], tuples: 19, tupleBase64: 24 },
+  { min: '3.11', max: '3.12', kinds: ['PyDictObject', 'PyFloatObject', 'PyListObject'], tuples: 20, tupleBase64: 24 },
+  { min: '3.13', max: '3.13', kinds: ['PyDictObject', 'PyDictKeysObject', 'PyFloatObject', 'PyListObject'], tuples: 20, tupleBase64: 24 },
+  { min: '3.14', max: '3.14', kinds: ['PyDictObject', 'PyDictKeysObject', 'PyFloatObject', 'PyListObject'], tuples: 20, tupleBase64: 32 },
+];
+
+/** Layout facts of the dump itself that do not depend on version. */
+export const DUMP_LAYOUT = {
+  /** printone(): labels are padded to this width before " = ". */
+  labelWidth: 35,
+  /** printone(): the value column width, with "," thousands separators. */
+  valueWidth: 21,
+  /** _PyDebugAllocatorStats(): the free-list label is right-justified in this width. */
+  freeListLabelWidth: 48,
+} as const;
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** "3.11.7" → "3.11"; accepts "3.11" too. Throws on anything else. */
+export function majorMinor(version: string): string {
+  const m = /^(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) throw new Error(`not a CPython version: ${JSON.stringify(version)}`);
+  return `${m[1]}.${m[2]}`;
+}
+
+export function inRange(version: string, min: string, max: string): boolean {
+  const v = majorMinor(version);
+  return compareVersions(v, min) >= 0 && compareVersions(v, max) <= 0;
+}
+
+/** The default pymalloc geometry of a version on a pointer size. */
+export function pymallocParams(version: string, pointerSize: 4 | 8 = 8): PymallocParams {
+  const row = PYMALLOC_PARAMS.find((p) => p.pointerSize === pointerSize && inRange(version, p.min, p.max));
+  if (!row) throw new Error(`unknown CPython version for pymalloc: ${version} (${pointerSize * 8}-bit)`);
+  return row;
+}
+
+/** NUMBLOCKS(i): blocks of one size class in one pool. */
+export function blocksPerPool(p: Pick<PymallocParams, 'poolSize' | 'poolOverhead'>, size: number): number {
+  return Math.floor((p.poolSize - p.poolOverhead) / size);
+}
+
+/** Bytes lost to quantization in one pool of a size class. */
+export function quantizationPerPool(p: Pick<PymallocParams, 'poolSize' | 'poolOverhead'>, size: number): number {
+  return (p.poolSize - p.poolOverhead) % size;
+}
