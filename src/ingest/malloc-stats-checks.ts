@@ -33,23 +33,62 @@ export function inferPlatform(
   const headers = d.totals?.bytesLostToPoolHeaders;
   const poolOverhead = headers !== undefined && pools > 0 && headers % pools === 0 ? headers / pools : undefined;
 
-  // A stream holds thousands of dumps of one interpreter: infer once per distinct layout.
-  let key = `${alignment}|${d.smallBlockThreshold}|${printed.arenaSize}|${printed.poolSize}|${poolOverhead}|${d.arenaMap ? d.arenaMap.bytesLostToRoot : '-'}|${d.truncated ? 't' : ''}|${python ?? ''}|`;
-  if (d.freeLists) for (const f of d.freeLists) key += `${f.type}:${f.bytesEach};`;
-  const cached = platformCache.get(key);
-  if (cached) {
-    for (const [code, message] of cached.warnings) warn(code, message);
-    return { ...cached.platform, versionRange: { ...cached.platform.versionRange } };
+  // A stream holds thousands of dumps of one interpreter: infer once per layout. The cache keeps
+  // the last layout and compares field by field, which costs far less than building a key string.
+  const layout: Layout = {
+    alignment,
+    threshold: d.smallBlockThreshold,
+    arenaSize: printed.arenaSize,
+    poolSize: printed.poolSize,
+    poolOverhead,
+    arenaMapRoot: d.arenaMap ? (d.arenaMap.bytesLostToRoot ?? -1) : undefined,
+    truncated: d.truncated === true,
+    python,
+    freeLists: d.freeLists,
+  };
+  let hit = lastInference !== undefined && sameLayout(lastInference.layout, layout) ? lastInference : undefined;
+  if (!hit) {
+    const warnings: [string, string][] = [];
+    const platform = inferUncached(d, alignment, poolOverhead, printed, python, (code, message) => warnings.push([code, message]));
+    hit = lastInference = { layout, platform, warnings };
   }
-  const warnings: [string, string][] = [];
-  const platform = inferUncached(d, alignment, poolOverhead, printed, python, (code, message) => warnings.push([code, message]));
-  if (platformCache.size > 256) platformCache.clear();
-  platformCache.set(key, { platform, warnings });
-  for (const [code, message] of warnings) warn(code, message);
-  return { ...platform, versionRange: { ...platform.versionRange } };
+  for (const [code, message] of hit.warnings) warn(code, message);
+  return { ...hit.platform, versionRange: { ...hit.platform.versionRange } };
 }
 
-const platformCache = new Map<string, { platform: Platform; warnings: [string, string][] }>();
+interface Layout {
+  alignment?: number;
+  threshold?: number;
+  arenaSize?: number;
+  poolSize?: number;
+  poolOverhead?: number;
+  arenaMapRoot?: number;
+  truncated: boolean;
+  python?: string;
+  freeLists?: readonly { type: string; bytesEach: number }[];
+}
+
+let lastInference: { layout: Layout; platform: Platform; warnings: [string, string][] } | undefined;
+
+function sameLayout(a: Layout, b: Layout): boolean {
+  if (
+    a.alignment !== b.alignment ||
+    a.threshold !== b.threshold ||
+    a.arenaSize !== b.arenaSize ||
+    a.poolSize !== b.poolSize ||
+    a.poolOverhead !== b.poolOverhead ||
+    a.arenaMapRoot !== b.arenaMapRoot ||
+    a.truncated !== b.truncated ||
+    a.python !== b.python
+  ) {
+    return false;
+  }
+  const fa = a.freeLists ?? [];
+  const fb = b.freeLists ?? [];
+  if (fa.length !== fb.length) return false;
+  for (let i = 0; i < fa.length; i++) if (fa[i]!.type !== fb[i]!.type || fa[i]!.bytesEach !== fb[i]!.bytesEach) return false;
+  return true;
+}
 
 function inferUncached(
   d: MallocStats,

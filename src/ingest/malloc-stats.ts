@@ -370,6 +370,8 @@ export class MallocStatsReader {
       if (arenas.current !== undefined && arenas.current !== current) {
         this.sink.add('W_INCONSISTENT', 'warning', `"${label}" says ${current} arenas, "# arenas allocated current" says ${arenas.current}`, { line: n });
       }
+      // Before 2.7/3.3 this label was the only place the current arena count was printed.
+      arenas.current ??= current;
       cur.arenaSizeFromLabel = toInt(m[2]!);
       return true;
     }
@@ -478,11 +480,33 @@ function splitPrintone(t: string, anywhere: boolean): LabelValue | undefined {
   return { label, value: toInt(v) };
 }
 
+/**
+ * "N free NAMEs * S bytes each = V" (a whole trimmed line), split by hand: a dump has some 25 of these
+ * and a regex per line was a tenth of the reading time.
+ */
 function matchFreeList(t: string): FreeList | undefined {
-  if (!t.includes(' free ')) return undefined;
-  const m = /^(\d+) free (.+?)s \* (\d+) bytes each\s*=\s*(\d[\d,]*)$/.exec(t);
-  if (!m || !isGroupedNumber(m[4]!)) return undefined;
-  return { type: `free ${m[2]!}`, count: toInt(m[1]!), bytesEach: toInt(m[3]!), totalBytes: toInt(m[4]!) };
+  const free = t.indexOf(' free ');
+  if (free <= 0) return undefined;
+  const star = t.indexOf('s * ', free + 6);
+  if (star < 0) return undefined;
+  const each = t.indexOf(' bytes each', star + 4);
+  if (each < 0) return undefined;
+  const eq = t.indexOf('=', each + 11);
+  if (eq < 0 || t.slice(each + 11, eq).trim() !== '') return undefined;
+  const count = t.slice(0, free);
+  const size = t.slice(star + 4, each);
+  const total = t.slice(eq + 1).trim();
+  if (!isDigits(count) || !isDigits(size) || !isGroupedNumber(total)) return undefined;
+  return { type: t.slice(free + 1, star), count: toInt(count), bytesEach: toInt(size), totalBytes: toInt(total) };
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** A free-list line anywhere in a line, with the text before its right-justified label. */

@@ -53,7 +53,8 @@ export function formatAllocatorSection(d: MallocStats): string {
   if (a.allocatedTotal !== undefined) s += printone('# arenas allocated total', a.allocatedTotal);
   if (a.reclaimed !== undefined) s += printone('# arenas reclaimed', a.reclaimed);
   if (a.highwater !== undefined) s += printone('# arenas highwater mark', a.highwater);
-  if (a.current !== undefined) s += printone('# arenas allocated current', a.current);
+  // Old layouts (2.x before 2.7, 3.x before 3.3) print no arena counts, only "N arenas * …".
+  if (a.current !== undefined && a.allocatedTotal !== undefined) s += printone('# arenas allocated current', a.current);
   if (a.bytesInCurrent !== undefined) s += printone(`${a.current} arenas * ${p.arenaSize} bytes/arena`, a.bytesInCurrent);
   s += '\n';
   if (t.bytesInAllocatedBlocks !== undefined) s += printone('# bytes in allocated blocks', t.bytesInAllocatedBlocks);
