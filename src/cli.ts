@@ -15,7 +15,15 @@ export function buildCli(argv: string[], io: CliIo): Argv {
     .scriptName('cpymem')
     .usage('cpymem <command> [options]\n\nAnalyse real CPython memory logs: sys._debugmallocstats() dumps, PYTHONMALLOCSTATS streams.')
     .option('strict', { type: 'boolean', global: true, describe: 'treat warnings about the input as errors' })
-    .option('python', { type: 'string', global: true, describe: 'CPython version that wrote the input (e.g. 3.11), when the layout leaves it open' })
+    .option('python', {
+      type: 'string',
+      global: true,
+      describe: 'CPython version that wrote the input (e.g. 3.11), when the layout leaves it open',
+      coerce: (v: string | undefined) => {
+        if (v !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(v)) throw new CpymemError(`--python: expected a version like 3.11 or 3.11.7, found ${JSON.stringify(v)}`, 2, 'E_USAGE');
+        return v;
+      },
+    })
     .option('quiet', { type: 'boolean', global: true, describe: 'no progress output' })
     .option('debug', { type: 'boolean', global: true, describe: 'show stack traces of errors' })
     .middleware((a) => {
@@ -31,6 +39,10 @@ export function buildCli(argv: string[], io: CliIo): Argv {
     .wrap(null)
     .exitProcess(false)
     .fail((msg, err) => {
+      // yargs wraps what a coerce() throws in its own error; ours is kept as the cause.
+      const cause = (err as { cause?: unknown } | undefined)?.cause;
+      if (cause instanceof CpymemError) throw cause;
+      if (err && err.name === 'YError') throw new CpymemError(err.message, 2, 'E_USAGE');
       throw err ?? new CpymemError(msg, 2, 'E_USAGE');
     });
 }

@@ -16,6 +16,14 @@ export interface ArenaMapParams {
   /** Bytes per mid / bottom node; absent on 32-bit where the root is the only (bottom) node. */
   midBytes?: number;
   botBytes?: number;
+  /**
+   * Address bits above ARENA_BITS used by each level (MAP_TOP_BITS, MAP_MID_BITS, MAP_BOT_BITS) and
+   * the high bits ignored (3.10 keys only the low 48 bits). A 32-bit map has only a bottom level.
+   */
+  topBits: number;
+  midBits: number;
+  botBits: number;
+  ignoreBits: number;
 }
 
 export interface PymallocParams {
@@ -51,13 +59,13 @@ export const PYMALLOC_PARAMS: readonly PymallocParams[] = [
   { min: '3.6', max: '3.8', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 4096, arenaSize: 262144, poolOverhead: 48, keepsLastEmptyArena: false },
   { min: '3.9', max: '3.9', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 4096, arenaSize: 262144, poolOverhead: 48, keepsLastEmptyArena: true },
   { min: '3.10', max: '3.10', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 16384, arenaSize: 1048576, poolOverhead: 48, keepsLastEmptyArena: true,
-    arenaMap: { rootBytes: 8192, midBytes: 8192, botBytes: 2048 } },
+    arenaMap: { rootBytes: 8192, midBytes: 8192, botBytes: 2048, topBits: 10, midBits: 10, botBits: 8, ignoreBits: 16 } },
   { min: '3.11', max: '3.14', pointerSize: 8, smallRequestThreshold: 512, alignment: 16, poolSize: 16384, arenaSize: 1048576, poolOverhead: 48, keepsLastEmptyArena: true,
-    arenaMap: { rootBytes: 262144, midBytes: 262144, botBytes: 131072 } },
+    arenaMap: { rootBytes: 262144, midBytes: 262144, botBytes: 131072, topBits: 15, midBits: 15, botBits: 14, ignoreBits: 0 } },
   { min: '2.7', max: '3.8', pointerSize: 4, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 32, keepsLastEmptyArena: false },
   { min: '3.9', max: '3.9', pointerSize: 4, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 32, keepsLastEmptyArena: true },
   { min: '3.10', max: '3.14', pointerSize: 4, smallRequestThreshold: 512, alignment: 8, poolSize: 4096, arenaSize: 262144, poolOverhead: 32, keepsLastEmptyArena: true,
-    arenaMap: { rootBytes: 131072 } },
+    arenaMap: { rootBytes: 131072, topBits: 0, midBits: 0, botBits: 14, ignoreBits: 0 } },
 ];
 
 /** Geometries seen in real dumps of builds that do not match their version's default row. */

@@ -86,3 +86,12 @@ describe('cpymem inspect', () => {
 });
 
 void FIXTURES;
+
+describe('cpymem --python', () => {
+  it('rejects a malformed version as a usage error (exit 2)', async () => {
+    const f = mallocStatsFixtures()[0]!;
+    const io = memoryIo();
+    expect(await main(['inspect', f.txt, '--python', 'three'], io)).toBe(2);
+    expect(io.err).toContain('--python: expected a version like 3.11');
+  });
+});
