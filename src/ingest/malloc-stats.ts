@@ -89,8 +89,6 @@ export class MallocStatsReader {
   private rest = '';
   private lineNo = 0;
   private outside = 0;
-  private sawCR = false;
-  private lastLineUnterminated = false;
 
   constructor(private readonly opts: MallocStatsOptions = {}) {
     this.sink = new WarningSink(opts.file, opts.strict);
@@ -123,7 +121,6 @@ export class MallocStatsReader {
 
   end(): MallocStatsResult {
     if (this.rest.length > 0) {
-      this.lastLineUnterminated = true;
       this.line(this.rest);
       this.rest = '';
     }
@@ -148,10 +145,7 @@ export class MallocStatsReader {
       return;
     }
     let line = raw;
-    if (line.endsWith('\r')) {
-      line = line.slice(0, -1);
-      this.sawCR = true;
-    }
+    if (line.endsWith('\r')) line = line.slice(0, -1);
 
     // A new dump starts wherever its header appears in the line, after any paste prefix.
     const h = line.indexOf(HEADER);
@@ -343,7 +337,7 @@ export class MallocStatsReader {
       cur.state = 'after';
       return true;
     }
-    const field = SUMMARY_LABELS[label];
+    const field = summaryField(label);
     if (field) {
       const [group, key] = field;
       if (group === 'arenaMap') {
@@ -406,22 +400,31 @@ export class MallocStatsReader {
   }
 }
 
-const SUMMARY_LABELS: Record<string, [group: 'arenas' | 'totals' | 'arenaMap', key: string]> = {
-  '# arenas allocated total': ['arenas', 'allocatedTotal'],
-  '# arenas reclaimed': ['arenas', 'reclaimed'],
-  '# arenas highwater mark': ['arenas', 'highwater'],
-  '# arenas allocated current': ['arenas', 'current'],
-  '# bytes in allocated blocks': ['totals', 'bytesInAllocatedBlocks'],
-  '# bytes in available blocks': ['totals', 'bytesInAvailableBlocks'],
-  '# bytes lost to pool headers': ['totals', 'bytesLostToPoolHeaders'],
-  '# bytes lost to quantization': ['totals', 'bytesLostToQuantization'],
-  '# bytes lost to arena alignment': ['totals', 'bytesLostToArenaAlignment'],
-  '# arena map mid nodes': ['arenaMap', 'midNodes'],
-  '# arena map bot nodes': ['arenaMap', 'botNodes'],
-  '# bytes lost to arena map root': ['arenaMap', 'bytesLostToRoot'],
-  '# bytes lost to arena map mid': ['arenaMap', 'bytesLostToMid'],
-  '# bytes lost to arena map bot': ['arenaMap', 'bytesLostToBot'],
-};
+type SummaryField = [group: 'arenas' | 'totals' | 'arenaMap', key: string];
+
+/**
+ * The printone() labels with a fixed text. A switch: the label is a fresh slice of the line each
+ * time, and comparing it against constants costs less than hashing it for a table lookup.
+ */
+function summaryField(label: string): SummaryField | undefined {
+  switch (label) {
+    case '# arenas allocated total': return ['arenas', 'allocatedTotal'];
+    case '# arenas reclaimed': return ['arenas', 'reclaimed'];
+    case '# arenas highwater mark': return ['arenas', 'highwater'];
+    case '# arenas allocated current': return ['arenas', 'current'];
+    case '# bytes in allocated blocks': return ['totals', 'bytesInAllocatedBlocks'];
+    case '# bytes in available blocks': return ['totals', 'bytesInAvailableBlocks'];
+    case '# bytes lost to pool headers': return ['totals', 'bytesLostToPoolHeaders'];
+    case '# bytes lost to quantization': return ['totals', 'bytesLostToQuantization'];
+    case '# bytes lost to arena alignment': return ['totals', 'bytesLostToArenaAlignment'];
+    case '# arena map mid nodes': return ['arenaMap', 'midNodes'];
+    case '# arena map bot nodes': return ['arenaMap', 'botNodes'];
+    case '# bytes lost to arena map root': return ['arenaMap', 'bytesLostToRoot'];
+    case '# bytes lost to arena map mid': return ['arenaMap', 'bytesLostToMid'];
+    case '# bytes lost to arena map bot': return ['arenaMap', 'bytesLostToBot'];
+    default: return undefined;
+  }
+}
 
 const ARENAS_LINE_RE = /^(\d[\d,]*) arenas \* (\d+) bytes\/arena$/;
 const UNUSED_POOLS_RE = /^(\d[\d,]*) unused pools \* (\d+) bytes$/;
@@ -466,18 +469,44 @@ function isGroupedNumber(s: string): boolean {
 
 /** Split "label   =   1,234" at its last "="; undefined unless the value is a grouped number. */
 function splitPrintone(t: string, anywhere: boolean): LabelValue | undefined {
-  const eq = t.lastIndexOf('=');
-  if (eq <= 0) return undefined;
-  const v = t.slice(eq + 1).trim();
-  if (!isGroupedNumber(v)) return undefined;
-  let label = t.slice(0, eq).trimEnd();
+  // Read the grouped number backwards from the end, then the "=" before it, without slicing.
+  let i = t.length - 1;
+  while (i >= 0 && isSpace(t.charCodeAt(i))) i--;
+  let value = 0;
+  let scale = 1;
+  let digits = 0;
+  let groupDigits = 0;
+  let commas = 0;
+  for (; i >= 0; i--) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value += (c - 48) * scale;
+      scale *= 10;
+      digits++;
+      groupDigits++;
+    } else if (c === 44) {
+      if (groupDigits !== 3) return undefined;
+      groupDigits = 0;
+      commas++;
+    } else break;
+  }
+  if (digits === 0 || (commas > 0 && (groupDigits === 0 || groupDigits > 3))) return undefined;
+  while (i >= 0 && isSpace(t.charCodeAt(i))) i--;
+  if (i <= 0 || t.charCodeAt(i) !== 61) return undefined;
+  i--;
+  while (i >= 0 && isSpace(t.charCodeAt(i))) i--;
+  let label = t.slice(0, i + 1);
   if (anywhere) {
     // Find where a known label starts inside a line that carries other text before it.
     const m = /(# [a-z].*|Total|\d[\d,]* (?:arenas|unused pools) \* \d+ bytes.*)$/.exec(label);
     if (!m) return undefined;
     label = m[1]!;
   }
-  return { label, value: toInt(v) };
+  return { label, value };
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13;
 }
 
 /**
