@@ -6,7 +6,7 @@ import { memoryIo } from '../../src/util/io.js';
 import { FIXTURES, mallocStatsFixtures } from '../helpers/fixtures.js';
 
 const fixtures = mallocStatsFixtures();
-const pick = (version: string, name: string) => fixtures.find((f) => f.name.includes(`/${version}`) && f.name.endsWith(`/${name}.txt`))!;
+const pick = (version: string, name: string) => fixtures.find((f) => f.name.includes(`/${version}`) && f.name.includes('-linux-x86_64/') && f.name.endsWith(`/${name}.txt`))!;
 
 async function run(...argv: string[]) {
   const io = memoryIo();
