@@ -4,8 +4,15 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
+import capture from './cli/capture.js';
+import exportCommand from './cli/export.js';
 import inspect from './cli/inspect.js';
+import top from './cli/top.js';
+import diff from './cli/diff.js';
+import packing from './cli/packing.js';
 import report from './cli/report.js';
+import replay from './cli/replay.js';
+import compare from './cli/compare.js';
 import { CpymemError } from './util/errors.js';
 import { processIo, type CliIo } from './util/io.js';
 import { VERSION } from './version.js';
@@ -30,7 +37,14 @@ export function buildCli(argv: string[], io: CliIo): Argv {
       (a as Record<string, unknown>).io = io;
     })
     .command(inspect)
+    .command(capture)
+    .command(exportCommand)
     .command(report)
+    .command(replay)
+    .command(compare)
+    .command(top)
+    .command(diff)
+    .command(packing)
     .demandCommand(1, 'name a command')
     .strict()
     .version(VERSION)

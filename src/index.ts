@@ -8,3 +8,9 @@ export { PYMALLOC_PARAMS, FREE_LIST_PARAMS, pymallocParams, blocksPerPool } from
 export { analyseDump } from './analysis/fragmentation.js';
 export { buildReportData, renderReport } from './report/index.js';
 export { CpymemError, InputError } from './util/errors.js';
+export { openEventInput, sniffEventFormat, EVENT_FORMATS } from './ingest/index.js';
+export { openEventsBundle, readBundleManifest, eventsOf, EventsBinDecoder } from './ingest/events-bundle.js';
+export type { EventSource } from './ingest/events-bundle.js';
+export { openEventsCsv, formatEventCsvRow, CSV_HEADER, CSV_COLUMNS } from './ingest/events-csv.js';
+export { runCapture } from './capture/run.js';
+export type { CaptureOptions, CaptureResult } from './capture/run.js';

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MallocStatsReader } from '../ingest/malloc-stats.js';
+import { benchCapture } from './capture-bench.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -75,5 +76,5 @@ function benchMallocStats(): boolean {
   return ok;
 }
 
-const results = [benchMallocStats()];
+const results = [benchMallocStats(), await benchCapture()];
 process.exitCode = results.every(Boolean) ? 0 : 1;

@@ -1,12 +1,15 @@
 // `cpymem inspect FILE`: what a file holds, as a short summary, as JSON, or re-printed as text.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { analyseDump } from '../analysis/fragmentation.js';
-import { FORMATS, readInputFile, type Format, type Input } from '../ingest/index.js';
+import { FORMATS, readInputFile, sniffEventFormat, type Format, type Input } from '../ingest/index.js';
+import { inspectEvents } from './inspect-events.js';
 import { countWarnings } from '../ingest/warnings.js';
 import { formatMallocStats } from '../model/malloc-stats-text.js';
 import type { MallocStats } from '../model/types.js';
 import { formatBytes, formatInt, formatPercent } from '../report/format.js';
 import type { CliIo } from '../util/io.js';
+import { CpymemError } from '../util/errors.js';
+import { summariseTracemalloc, tracemallocInspectJson } from './inspect-tracemalloc.js';
 
 export interface InspectArgs {
   file: string;
@@ -17,9 +20,16 @@ export interface InspectArgs {
   python?: string;
 }
 
-export function runInspect(args: InspectArgs, io: CliIo): number {
+export function runInspect(args: InspectArgs, io: CliIo): number | Promise<number> {
+  // A capture bundle or an events CSV is streamed (it can be millions of records).
+  if (!args.inputFormat && sniffEventFormat(args.file)) return inspectEvents(args, io);
   const input = readInputFile(args.file, { format: args.inputFormat, strict: args.strict, python: args.python });
   const mode = args.json ? 'json' : (args.format ?? 'summary');
+  if (input.format !== 'malloc-stats') {
+    if (mode === 'text') throw new CpymemError(`--format text re-prints malloc-stats dumps; ${args.file} is ${input.format} (use cpymem top for CPython's statistics)`, 2, 'E_USAGE');
+    io.stdout(mode === 'json' ? `${JSON.stringify(tracemallocInspectJson(input), null, 2)}\n` : summariseTracemalloc(input));
+    return 0;
+  }
   if (mode === 'json') io.stdout(`${JSON.stringify(inspectJson(input), null, 2)}\n`);
   else if (mode === 'text') io.stdout(input.dumps.map(formatMallocStats).join(''));
   else io.stdout(summarise(input));
@@ -28,6 +38,7 @@ export function runInspect(args: InspectArgs, io: CliIo): number {
 
 /** The documented JSON of `inspect --json` (docs/inspect-json.md). */
 export function inspectJson(input: Input): object {
+  if (input.format !== 'malloc-stats') return tracemallocInspectJson(input);
   return { schema: 1, format: input.format, file: input.file, dumps: input.dumps, warnings: input.warnings };
 }
 
@@ -43,7 +54,7 @@ function describePlatform(d: MallocStats): string {
   return parts.join(', ');
 }
 
-function summarise(input: Input): string {
+function summarise(input: Input & { format: 'malloc-stats' }): string {
   const lines: string[] = [];
   lines.push(`${input.file}: ${input.dumps.length} dump${input.dumps.length === 1 ? '' : 's'} (${input.format})`);
   input.dumps.forEach((d, i) => {
@@ -85,12 +96,12 @@ const command: CommandModule<object, InspectArgs> = {
   describe: 'Show what an input file holds (summary, --json, or --format text to re-print it as CPython did)',
   builder: (y: Argv) =>
     y
-      .positional('file', { type: 'string', demandOption: true, describe: 'a malloc-stats dump or PYTHONMALLOCSTATS stream (.gz too)' })
+      .positional('file', { type: 'string', demandOption: true, describe: 'a malloc-stats dump, PYTHONMALLOCSTATS stream, tracemalloc snapshot (Snapshot.dump()) or printed tracemalloc statistics (.gz too)' })
       .option('json', { type: 'boolean', describe: 'print the parsed data as JSON (schema 1)' })
       .option('format', { choices: ['summary', 'json', 'text'] as const, describe: 'output: summary (default), json, or text (CPython\'s own layout)' })
       .option('input-format', { choices: FORMATS, describe: 'skip sniffing: read the file as this format' }) as unknown as Argv<InspectArgs>,
-  handler: (argv: ArgumentsCamelCase<InspectArgs>) => {
-    process.exitCode = runInspect(argv, (argv as unknown as { io: CliIo }).io);
+  handler: async (argv: ArgumentsCamelCase<InspectArgs>) => {
+    process.exitCode = await runInspect(argv, (argv as unknown as { io: CliIo }).io);
   },
 };
 export default command;

@@ -3,7 +3,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { readInputFile, readText } from '../ingest/index.js';
+import { readHead, readInputFile, readText } from '../ingest/index.js';
+import { sniffTracemallocPickle } from '../ingest/tracemalloc-pickle.js';
+import { tracemallocRowsForFields, tracemallocParams, TRACEMALLOC_PARAMS } from '../model/params.js';
+import type { MallocStats } from '../model/types.js';
+import { renderChart } from '../report/render.js';
+import { buildTracemallocReportData, type TracemallocReportInput } from '../report/tracemalloc-data.js';
+import { renderTracemallocSections } from '../report/tracemalloc-section.js';
+import { packingGeometry } from './packing.js';
 import { parseMallocStats, sniffMallocStats } from '../ingest/malloc-stats.js';
 import { buildReportData, renderReport, stableStringify, type ReportInput } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -37,11 +44,15 @@ export async function runReport(args: ReportArgs, io: CliIo): Promise<number> {
   const sources = args.inputs.flatMap((input) => expand(input, io.cwd, args.recursive ?? false));
   const opts = { strict: args.strict, python: args.python };
   const inputs: ReportInput[] = [];
+  const snapshots: TracemallocReportInput[] = [];
   const skipped: string[] = [];
   const progress = new Progress(io, 'reading', args.quiet);
   sources.forEach((src, i) => {
     progress.update(i, sources.length);
-    if (src.sniff) {
+    if (src.sniff && sniffTracemallocPickle(readHead(src.path))) {
+      const r = readInputFile(src.path, opts);
+      if (r.format === 'tracemalloc-snapshot') snapshots.push({ file: src.name, snapshot: r.snapshot, warnings: r.warnings });
+    } else if (src.sniff) {
       const text = readText(src.path);
       if (!sniffMallocStats(text)) {
         skipped.push(src.name);
@@ -51,18 +62,30 @@ export async function runReport(args: ReportArgs, io: CliIo): Promise<number> {
       inputs.push({ file: src.name, dumps: r.dumps, warnings: r.warnings });
     } else {
       const r = readInputFile(src.path, opts);
-      inputs.push({ file: src.name, dumps: r.dumps, warnings: r.warnings });
+      if (r.format === 'tracemalloc-snapshot') snapshots.push({ file: src.name, snapshot: r.snapshot, warnings: r.warnings });
+      else if (r.format !== 'malloc-stats') throw new InputError({ file: src.name }, `expected malloc-stats dumps or tracemalloc snapshots, found ${r.format} (printed statistics are rounded: cpymem inspect reads them)`, 'E_UNSUPPORTED_INPUT');
+      else inputs.push({ file: src.name, dumps: r.dumps, warnings: r.warnings });
     }
   });
   progress.done();
-  if (inputs.length === 0) {
+  if (inputs.length === 0 && snapshots.length === 0) {
     throw new InputError({ file: args.inputs.join(', ') }, `expected malloc-stats dumps in *.txt files, found none${skipped.length ? ` (${skipped.length} *.txt files did not look like malloc stats)` : ''}`, 'E_NO_INPUT');
   }
 
   const data = buildReportData(inputs);
   const output = resolve(io.cwd, args.output ?? DEFAULT_OUTPUT);
-  writeFileAtomic(output, renderReport(data, { generator: `cpymem ${VERSION}` }));
-  if (args.json) writeFileAtomic(resolve(io.cwd, args.json), `${stableStringify(data, 2)}\n`);
+  const tm = snapshots.length ? tracemallocReport(snapshots, inputs, args.python) : null;
+  const page = tm
+    ? {
+        generator: `cpymem ${VERSION}`,
+        sections: renderTracemallocSections(tm, renderChart),
+        extraData: { tracemalloc: tm },
+        mallocStats: inputs.length > 0,
+        ...(inputs.length ? {} : { title: 'cpymem report: tracemalloc snapshots', lede: `${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}: ${snapshots.map((s) => s.file).join(', ')}.` }),
+      }
+    : { generator: `cpymem ${VERSION}` };
+  writeFileAtomic(output, renderReport(data, page));
+  if (args.json) writeFileAtomic(resolve(io.cwd, args.json), `${stableStringify(tm ? { ...data, tracemalloc: tm } : data, 2)}\n`);
 
   if (!args.quiet) {
     if (skipped.length) io.stderr(`skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} that did not look like malloc stats\n`);
@@ -71,6 +94,19 @@ export async function runReport(args: ReportArgs, io: CliIo): Promise<number> {
   io.stdout(`${output}\n`);
   if (args.json) io.stdout(`${resolve(io.cwd, args.json)}\n`);
   return 0;
+}
+
+/**
+ * Growth over the snapshots (in the order given) and the packing of the last one, beside the last
+ * pymalloc dump of the malloc-stats inputs when there is one (taken to be of the same process).
+ */
+function tracemallocReport(snapshots: TracemallocReportInput[], inputs: ReportInput[], python: string | undefined) {
+  const fields = snapshots.map((s) => s.snapshot.traceFields).find((f) => f !== null) ?? null;
+  const p = python ? tracemallocParams(python) : fields !== null ? tracemallocRowsForFields(fields)[0]! : TRACEMALLOC_PARAMS[TRACEMALLOC_PARAMS.length - 1]!;
+  let dump: { file: string; index: number; stats: MallocStats } | undefined;
+  for (const input of inputs) input.dumps.forEach((d, index) => d.allocator === 'pymalloc' && d.classes && (dump = { file: input.file, index, stats: d }));
+  const { g, source } = packingGeometry(snapshots.at(-1)!.snapshot, python, dump?.stats);
+  return buildTracemallocReportData(snapshots, p, { geometry: g, source, dump });
 }
 
 /** One input argument → the files it names, sorted by path when it is a directory. */
@@ -94,7 +130,7 @@ function walk(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...walk(p));
-    else if (entry.isFile() && /\.txt(\.gz)?$/.test(entry.name)) out.push(p);
+    else if (entry.isFile() && /\.(txt|pickle)(\.gz)?$/.test(entry.name)) out.push(p);
   }
   return out;
 }

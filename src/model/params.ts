@@ -145,3 +145,78 @@ export function blocksPerPool(p: Pick<PymallocParams, 'poolSize' | 'poolOverhead
 export function quantizationPerPool(p: Pick<PymallocParams, 'poolSize' | 'poolOverhead'>, size: number): number {
   return (p.poolSize - p.poolOverhead) % size;
 }
+
+// ---- tracemalloc (Lib/tracemalloc.py, Modules/_tracemalloc.c ≤3.11, Python/tracemalloc.c 3.12+) ----
+// Read in the 3.4/3.5, 3.6, 3.7/3.8 and 3.9–3.14 sources; checked against print(stat) output of the
+// pyenv CPythons 3.6–3.13 and pyodide 3.11–3.14 (fixtures/tracemalloc). 3.4/3.5 are SOURCE-only.
+
+export interface TracemallocParams {
+  min: string;
+  max: string;
+  /** Fields of a raw trace tuple: (size, tb) 3.4–3.5; (domain, size, tb) 3.6–3.8; + total_nframe 3.9+. */
+  traceFields: 2 | 3 | 4;
+  /**
+   * Traceback._frames order. `_tracemalloc` returns frames most recent first; from 3.7 the
+   * Traceback constructor reverses them (oldest first), which changes str(traceback) (its first
+   * frame), the sort order of tracebacks and format().
+   */
+  tracebackOldestFirst: boolean;
+  /**
+   * Traceback.format(limit): 'head' (≤3.6) prints self[:limit] and nothing for a negative limit;
+   * 'tail' (3.7+) prints self[-limit:] for limit > 0 and self[:limit] otherwise, and has
+   * most_recent_first.
+   */
+  formatLimit: 'head' | 'tail';
+  /** _normalize_filename() strips the last letter of ".pyo" too (3.4–3.5), not only of ".pyc". */
+  normalizesPyo: boolean;
+  /** Traces carry a domain; DomainFilter and Filter(domain=…) exist (3.6+). */
+  domains: boolean;
+}
+
+export const TRACEMALLOC_PARAMS: readonly TracemallocParams[] = [
+  { min: '3.4', max: '3.5', traceFields: 2, tracebackOldestFirst: false, formatLimit: 'head', normalizesPyo: true, domains: false },
+  { min: '3.6', max: '3.6', traceFields: 3, tracebackOldestFirst: false, formatLimit: 'head', normalizesPyo: false, domains: true },
+  { min: '3.7', max: '3.8', traceFields: 3, tracebackOldestFirst: true, formatLimit: 'tail', normalizesPyo: false, domains: true },
+  { min: '3.9', max: '3.14', traceFields: 4, tracebackOldestFirst: true, formatLimit: 'tail', normalizesPyo: false, domains: true },
+];
+
+/** The tracemalloc semantics of a CPython version (3.4–3.14). Throws on other versions. */
+export function tracemallocParams(version: string): TracemallocParams {
+  const row = TRACEMALLOC_PARAMS.find((p) => inRange(version, p.min, p.max));
+  if (!row) throw new Error(`tracemalloc exists in CPython 3.4–3.14, not in ${version}`);
+  return row;
+}
+
+/**
+ * The rows whose snapshots have trace tuples of this many fields, newest first: a snapshot does not
+ * record its CPython version, only this shape (3 fields fit both 3.6 and 3.7–3.8).
+ */
+export function tracemallocRowsForFields(fields: number): TracemallocParams[] {
+  return TRACEMALLOC_PARAMS.filter((p) => p.traceFields === fields).reverse();
+}
+
+/**
+ * `cpymem capture`: what the recorder may do on each CPython version (src/capture/recorder,
+ * ../shared/recording-notes.md). Versions outside these rows are refused.
+ */
+export interface CaptureParams {
+  min: string;
+  max: string;
+  /**
+   * When the last real dump is taken. after-finalize: once more after Py_FinalizeEx (it works and
+   * shows the arenas finalisation released). before-finalize: only from the helper's atexit
+   * callback, because 3.12 moved the allocator state into the interpreter, and a dump after
+   * finalisation crashes.
+   */
+  exitDump: 'after-finalize' | 'before-finalize';
+}
+
+export const CAPTURE_PARAMS: readonly CaptureParams[] = [
+  { min: '3.8', max: '3.11', exitDump: 'after-finalize' },
+  { min: '3.12', max: '3.13', exitDump: 'before-finalize' },
+];
+
+/** The capture row of a version, or undefined when capture does not support it. */
+export function captureParams(version: string): CaptureParams | undefined {
+  return CAPTURE_PARAMS.find((p) => inRange(version, p.min, p.max));
+}

@@ -64,6 +64,12 @@ export interface PymallocHooks {
 
 export class ModelError extends Error {}
 
+/**
+ * Deliberately wrong variants of the algorithm, for negative controls only: each must make
+ * `cpymem compare` fail on real recordings, which proves the comparison can fail.
+ */
+export type ModelFault = 'fifo-free-list' | 'realloc-free-first' | 'reinit-reused-pools' | 'shrink-off-by-one';
+
 export class PymallocModel {
   readonly maxPoolsInArena: number;
   private readonly alignShift: number;
@@ -90,6 +96,7 @@ export class PymallocModel {
     readonly params: PymallocParams,
     private readonly arenaSource: ArenaSource,
     private readonly hooks: PymallocHooks = {},
+    private readonly fault?: ModelFault,
   ) {
     this.maxPoolsInArena = Math.floor(params.arenaSize / params.poolSize);
     this.alignShift = Math.log2(params.alignment);
@@ -255,7 +262,7 @@ export class PymallocModel {
     sentinel.prev = pool;
     pool.count = 1;
     const blockSize = this.sizeOf(size);
-    if (pool.szidx === size) {
+    if (pool.szidx === size && this.fault !== 'reinit-reused-pools') {
       // An emptied pool reused for the same class: its free list is still valid (in free order).
       const bp = pool.freeHead;
       pool.freeHead = pool.link[bp]!;
@@ -286,8 +293,15 @@ export class PymallocModel {
       throw new ModelError(`free of 0x${p.toString(16)}, which is not the start of a block handed out by its pool`);
     }
     const lastfree = pool.freeHead;
-    pool.link[k] = lastfree;
-    pool.freeHead = k;
+    if (this.fault === 'fifo-free-list' && lastfree >= 0) {
+      let t = lastfree;
+      while (pool.link[t]! >= 0) t = pool.link[t]!;
+      pool.link[t] = k;
+      pool.link[k] = -1;
+    } else {
+      pool.link[k] = lastfree;
+      pool.freeHead = k;
+    }
     pool.count--;
     if (lastfree < 0) {
       this.insertToUsedpool(pool);
@@ -406,7 +420,11 @@ export class PymallocModel {
     if (ao === undefined) return PymallocModel.RAW;
     const pool = this.poolOf(p, ao);
     const size = this.sizeOf(pool.szidx);
-    if (nbytes <= size && 4 * nbytes > 3 * size) return p;
+    if (nbytes <= size && (this.fault === 'shrink-off-by-one' ? 4 * nbytes >= 3 * size : 4 * nbytes > 3 * size)) return p;
+    if (this.fault === 'realloc-free-first') {
+      this.free(p);
+      return this.malloc(nbytes);
+    }
     const bp = this.malloc(nbytes);
     this.free(p);
     return bp;

@@ -113,3 +113,300 @@ export interface ReadWarning {
   offset?: number;
   message: string;
 }
+
+// ---- tracemalloc (Lib/tracemalloc.py; Modules/_tracemalloc.c ≤3.11, Python/tracemalloc.c 3.12+) ----
+
+/** One frame of a traceback: `(filename, lineno)` as `_tracemalloc` stores it. Interned per snapshot. */
+export interface TraceFrame {
+  filename: string;
+  lineno: number;
+}
+
+/**
+ * A traceback in `_tracemalloc`'s raw order: most recent frame first (Lib/tracemalloc.py's
+ * Traceback object reverses it from 3.7 on; src/model/tracemalloc-text.ts applies that).
+ * Interned by value per snapshot, so two equal tracebacks are the same object.
+ */
+export interface TraceTraceback {
+  /** Dense id within its snapshot (0, 1, 2 …), in order of first appearance. */
+  id: number;
+  frames: readonly TraceFrame[];
+}
+
+/**
+ * All traces of a snapshot with one domain and one traceback, summed. Every statistic, diff and
+ * filter of Lib/tracemalloc.py depends on a trace only through (domain, traceback, size), so a
+ * snapshot reduced to these groups gives exactly CPython's answers in memory proportional to the
+ * distinct tracebacks, not to the traces.
+ */
+export interface TraceGroup {
+  domain: number;
+  traceback: TraceTraceback;
+  /** Sum of the traces' requested sizes, in bytes. */
+  size: number;
+  /** Number of traces. */
+  count: number;
+}
+
+/** Traces of one domain (0 = every Python allocator; others come from PyTraceMalloc_Track). */
+export interface TraceDomain {
+  domain: number;
+  traces: number;
+  size: number;
+}
+
+/** A `tracemalloc.Snapshot` (`Snapshot.dump()` file), reduced to its trace groups. */
+export interface TracemallocSnapshot {
+  /** `Snapshot.traceback_limit` (tracemalloc.start(nframe)); null when the file did not hold one. */
+  tracebackLimit: number | null;
+  /** Fields of each raw trace tuple: 2 (3.4–3.5), 3 (3.6–3.8), 4 (3.9+); null when there are no traces. */
+  traceFields: 2 | 3 | 4 | null;
+  traces: number;
+  /** Sum of all traces' sizes. */
+  size: number;
+  groups: TraceGroup[];
+  domains: TraceDomain[];
+  /** Distinct tracebacks, frames and file names. */
+  tracebacks: number;
+  frames: number;
+  filenames: number;
+  /** Most frames in one stored traceback. */
+  maxFrames: number;
+  /** 3.9+: the deepest real stack seen (`total_nframe`) and how many traces had a cut traceback. */
+  totalNframe: { max: number; truncatedTraces: number } | null;
+  /**
+   * Domain-0 traces by requested size 0…512 (index = size): what pymalloc would serve, for the
+   * implied packing of src/analysis/packing.ts. Larger requests are only counted.
+   */
+  smallSizes: number[];
+  largeTraces: number;
+  largeSize: number;
+  /** What the file held: pickle protocol, bytes, and the top-level object. */
+  source: { protocol: number; bytes: number; container: 'Snapshot' | '_Traces' | 'list' };
+}
+
+/** `tracemalloc.Statistic`: one group of `Snapshot.statistics()`. Frames in raw order (most recent first). */
+export interface Statistic {
+  traceback: readonly TraceFrame[];
+  size: number;
+  count: number;
+}
+
+/** `tracemalloc.StatisticDiff`: one group of `Snapshot.compare_to()`. */
+export interface StatisticDiff {
+  traceback: readonly TraceFrame[];
+  size: number;
+  sizeDiff: number;
+  count: number;
+  countDiff: number;
+}
+
+/**
+ * A size as `_format_size()` printed it, parsed back: text is lossy, so the bytes are an interval.
+ * `min`/`max` are the smallest and largest values that print as `text` (inclusive bounds, rounded
+ * to what the value can be: whole bytes for sizes, any real for averages).
+ */
+export interface PrintedSize {
+  text: string;
+  /** The printed number times its unit, e.g. "10.5 KiB" → 10752. */
+  bytes: number;
+  min: number;
+  max: number;
+  /** The value is exactly `bytes` (a whole-byte size printed in B). */
+  exact: boolean;
+}
+
+/** A frame line of Traceback.format(): `  File "…", line N` and the source line after it, if any. */
+export interface PrintedFrame {
+  filename: string;
+  lineno: number;
+  source?: string;
+  /** 1-based line of the `File` line. */
+  line: number;
+}
+
+/** One statistic line as printed by a human's program, parsed back. */
+export interface PrintedStatistic {
+  /** 1-based line in the input. */
+  line: number;
+  /**
+   * statistic: `print(stat)` of Snapshot.statistics(); diff: of compare_to(); blocks: the
+   * documentation's traceback recipe (`N memory blocks: X KiB`); top: its "pretty top" recipe
+   * (`#1: file:line: X KiB`).
+   */
+  kind: 'statistic' | 'diff' | 'blocks' | 'top';
+  /** The frame str(traceback) printed (absent for `blocks` lines). Line 0 means filename grouping. */
+  frame?: TraceFrame;
+  size: PrintedSize;
+  sizeDiff?: PrintedSize;
+  count?: number;
+  countDiff?: number;
+  average?: PrintedSize;
+  /** Frames printed under it by Traceback.format(), in printed order. */
+  frames?: PrintedFrame[];
+  /**
+   * Printed frame order when it can be told: the statistic's own frame (str(traceback), the oldest
+   * frame in 3.7+) is the first or the last frame printed.
+   */
+  frameOrder?: 'oldest-first' | 'most-recent-first';
+  /** The line was cut before its end; the fields read are kept. */
+  truncated?: boolean;
+}
+
+/** Printed tracemalloc text (statistics, compare_to, recipes), as pasted from a log or terminal. */
+export interface PrintedTracemalloc {
+  statistics: PrintedStatistic[];
+  /** Headers such as `[ Top 10 ]`, `Top 10 lines`, with their line. */
+  headers: { line: number; text: string }[];
+  /** Totals printed by the "pretty top" recipe: `N other: X KiB`, `Total allocated size: X KiB`. */
+  totals: { line: number; label: string; size: PrintedSize; count?: number }[];
+  /** Grouping implied by the lines: 'filename' when every frame line is `file:0`. */
+  groupBy?: 'lineno' | 'filename' | 'traceback';
+  lines: number;
+  linesOutside: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allocation events recorded by `cpymem capture` (docs/capture.md), as read from a bundle or from
+// the interchange CSV. One Event per record, in recorded order.
+
+/** What a record is about; the CSV's `op` column. */
+export type EventOp =
+  | 'malloc'
+  | 'calloc'
+  | 'realloc'
+  | 'free'
+  | 'arena_alloc'
+  | 'arena_free'
+  | 'gc_start'
+  | 'gc_stop'
+  | 'stats'
+  | 'note';
+
+/** PYMEM_DOMAIN_MEM or PYMEM_DOMAIN_OBJ (both served by pymalloc in a default build). */
+export type EventDomain = 'mem' | 'obj';
+
+/**
+ * One recorded call or marker. Pointers are plain numbers (x86-64 user addresses fit in 53 bits;
+ * a reader refuses any that do not). A field that does not apply to the op is absent or 0.
+ */
+export interface Event {
+  op: EventOp;
+  /** For malloc, calloc, realloc, free. */
+  domain?: EventDomain;
+  /** Small integer per OS thread in order of first record; 0 = the main thread. */
+  thread: number;
+  /**
+   * Bytes requested (calloc: nelem × elsize; realloc: the new size; arena ops: the arena size);
+   * for `stats`, sys.getallocatedblocks() at that point, or -1 when it could not be read; 0 for
+   * gc ops and notes.
+   */
+  size: number;
+  /** Input pointer (realloc: the old one, free, arena_free), 0 for NULL or none. */
+  ptr: number;
+  /** Returned pointer (malloc, calloc, realloc, arena_alloc), 0 for NULL or none. */
+  result: number;
+  /** For arena ops: called inside a MEM/OBJ call, i.e. a pymalloc arena. */
+  nested?: boolean;
+  /** For gc_start / gc_stop: what gc.callbacks received. */
+  generation?: number;
+  collected?: number;
+  uncollectable?: number;
+  /** For `stats`: the real dump file, relative to the bundle (or CSV) it came from; for `note`: its text. */
+  label?: string;
+  /** The GC's young-generation count when the record was appended (bundles, where the recorder could read it). */
+  young?: number;
+}
+
+/** Why a real dump was taken. */
+export type CaptureMarkerReason = 'at' | 'every' | 'script' | 'atexit' | 'exit';
+
+/** One real `_PyObject_DebugMallocStats` dump of a capture, as the recorder logged it. */
+export interface CaptureMarker {
+  index: number;
+  /** 0-based index of its `stats` record in the event stream. */
+  record: number;
+  /** MEM/OBJ calls recorded before it. */
+  calls: number;
+  reason: CaptureMarkerReason;
+  label?: string;
+  /** The dump, relative to the bundle (stats/NNN.txt). */
+  file?: string;
+  /** Bytes of the dump; 0 when CPython printed nothing (hooks replaced, no pymalloc). */
+  bytes: number;
+  /** sys.getallocatedblocks() just before and just after the dump, read by the recorder in C. */
+  allocatedBlocksBefore: number | null;
+  allocatedBlocksAfter: number | null;
+  /** How: "_Py_GetAllocatedBlocks" (3.8–3.11) or "arena-walk" (3.12+). */
+  allocatedBlocksSource: string | null;
+  /** sys.getallocatedblocks() as the Python helper saw it just before asking (script/atexit markers). */
+  pythonAllocatedBlocks: number | null;
+  /** The recorder's hooks were the MEM/OBJ allocators at the time (false: replaced or wrapped). */
+  hooksInstalled: boolean;
+  /** The allocators' name when they were not the recorder's (e.g. "malloc", "pymalloc_debug"). */
+  allocator: string | null;
+  thread: number;
+  /** Nanoseconds since the recorder loaded. */
+  tNs: number;
+}
+
+/** The manifest.json of a capture bundle (schema 1, docs/capture.md). */
+export interface Recording {
+  format: 'cpymem-capture';
+  schema: 1;
+  producer: { name: string; version: string };
+  python: {
+    /** What was run: the interpreter's sys.executable (a venv's bin/python stays as it is). */
+    executable: string;
+    /** The ELF binary behind it, symlinks resolved: where the recorder was preloaded. */
+    binary: string;
+    /** What was asked for (--python), e.g. a pyenv shim. */
+    requested: string;
+    version: string;
+    hexversion: number;
+    implementation: string;
+    pointerSize: number;
+    platform: string;
+    machine: string;
+    build: { pymalloc: boolean; debug: boolean; freeThreaded: boolean; shared: boolean; abiflags: string };
+  };
+  recorder: {
+    sourceSha256: string;
+    /** Compiled with the interpreter's internal headers (young counter; 3.12+ allocated blocks). */
+    internalHeaders: boolean;
+    youngCount: boolean;
+    allocatedBlocks: string | null;
+    exitDump: 'after-finalize' | 'before-finalize';
+    statsAt: number[];
+    statsEvery: number | null;
+  };
+  /** The interpreter's arguments: script and its arguments, or -c CODE / -m MOD …. */
+  command: string[];
+  startTime: string;
+  durationMs: number;
+  exit: { status: number | null; signal: string | null; path: 'exit' | '_exit' | null; finalized: boolean | null };
+  hooks: {
+    helperAttached: boolean;
+    atAttach: boolean | null;
+    atEnd: boolean | null;
+    lost: boolean;
+    env: Record<string, string | null>;
+  };
+  counts: {
+    records: number;
+    /** MEM/OBJ calls (malloc, calloc, realloc, free). */
+    calls: number;
+    byOp: Record<EventOp, number>;
+    byDomain: Record<EventDomain, number>;
+    arenas: { allocated: number; freed: number; nestedAllocated: number; nestedFreed: number };
+    threads: number;
+    markers: number;
+    /** Completed collections (gc_stop records) per generation. */
+    gcCollections: number[];
+  };
+  markers: CaptureMarker[];
+  notes: { index: number; record: number; text: string }[];
+  /** Every other file of the bundle: bytes and sha256. */
+  files: Record<string, { bytes: number; sha256: string }>;
+  warnings: string[];
+}

@@ -5,6 +5,8 @@ export interface CliIo {
   /** stderr is a terminal: progress may be drawn there. */
   isTTY: boolean;
   cwd: string;
+  /** Resolves when stdout can take more (back-pressure for long streamed output); optional. */
+  stdoutDrain?(): Promise<void>;
 }
 
 export function processIo(): CliIo {
@@ -13,6 +15,7 @@ export function processIo(): CliIo {
     stderr: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stderr.isTTY),
     cwd: process.cwd(),
+    stdoutDrain: () => (process.stdout.writableNeedDrain ? new Promise<void>((r) => process.stdout.once('drain', () => r())) : Promise.resolve()),
   };
 }
 

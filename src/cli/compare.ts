@@ -1,0 +1,100 @@
+// `cpymem compare EVENTS`: replay a recorded run through the pymalloc model and hold every block
+// address, every real dump and every allocated-blocks count against what CPython did. Exit 0 when
+// all is identical, 1 otherwise, naming the first divergence. This is the check CI runs.
+import { resolve } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { replayRun, versionOf, type ReplayRun } from '../analysis/model-vs-real.js';
+import { EVENT_FORMATS, openEventInput, type EventFormat } from '../ingest/index.js';
+import { formatInt, formatPercent } from '../report/format.js';
+import { CpymemError } from '../util/errors.js';
+import type { CliIo } from '../util/io.js';
+import { Progress } from '../util/progress.js';
+
+export interface CompareArgs {
+  events: string;
+  json?: boolean;
+  python?: string;
+  inputFormat?: EventFormat;
+  quiet?: boolean;
+}
+
+/** Everything that differs, in one verdict. */
+export function verdict(run: ReplayRun): { identical: boolean; lines: string[] } {
+  const s = run.summary;
+  const lines: string[] = [];
+  const compared = run.markers.filter((m) => m.identical !== undefined);
+  const differing = compared.filter((m) => !m.identical);
+  const blocks = run.markers.filter((m) => m.recordedAllocatedBlocks !== undefined);
+  const blocksOff = blocks.filter((m) => m.recordedAllocatedBlocks !== m.modelAllocatedBlocks);
+  const addressesOk = s.addressesPredicted === s.addressesChecked && s.arenaMismatches === 0;
+  lines.push(`addresses: ${formatInt(s.addressesPredicted)} / ${formatInt(s.addressesChecked)} predicted (${formatPercent(s.addressesChecked ? s.addressesPredicted / s.addressesChecked : 1, 3)}), arena mismatches ${s.arenaMismatches}`);
+  lines.push(`dumps: ${compared.length - differing.length} / ${compared.length} identical${run.markers.length > compared.length ? ` (${run.markers.length - compared.length} markers without a real pymalloc dump)` : ''}`);
+  lines.push(`allocated blocks: ${blocks.length - blocksOff.length} / ${blocks.length} equal`);
+  const first = s.divergences[0];
+  if (first) lines.push(`first divergence: event ${formatInt(first.event)} (${first.op}): model expected ${first.expected}, recorded ${first.recorded}`);
+  const d = differing[0];
+  if (d) {
+    lines.push(`first differing dump: ${d.label ?? `marker ${d.index}`} (event ${formatInt(d.event)}), ${d.differingLines} line(s) differ; first at line ${d.firstDifference!.line}:`);
+    lines.push(`  real:  ${d.firstDifference!.real}`);
+    lines.push(`  model: ${d.firstDifference!.model}`);
+  }
+  const b = blocksOff[0];
+  if (b) lines.push(`first allocated-blocks difference: ${b.label ?? `marker ${b.index}`}: recorded ${b.recordedAllocatedBlocks}, model ${b.modelAllocatedBlocks}`);
+  return { identical: addressesOk && differing.length === 0 && blocksOff.length === 0, lines };
+}
+
+export async function runCompare(args: CompareArgs, io: CliIo): Promise<number> {
+  const source = openEventInput(resolve(io.cwd, args.events), args.inputFormat);
+  const version = versionOf(source, args.python);
+  if (!version) throw new CpymemError(`${args.events}: the events do not say which CPython recorded them; pass --python (e.g. --python 3.11)`, 2, 'E_USAGE');
+  const progress = new Progress(io, 'cpymem: replaying events', args.quiet);
+  const run = await replayRun(source, version, { onProgress: (n) => progress.update(n) });
+  progress.done();
+  const v = verdict(run);
+  if (args.json) {
+    const s = run.summary;
+    io.stdout(
+      `${JSON.stringify(
+        {
+          schema: 1,
+          file: args.events,
+          python: version,
+          identical: v.identical,
+          events: s.events,
+          addresses: { checked: s.addressesChecked, predicted: s.addressesPredicted },
+          arenas: s.arenas,
+          arenaMismatches: s.arenaMismatches,
+          divergences: s.divergences,
+          markers: run.markers.map((m) => ({
+            index: m.index,
+            event: m.event,
+            label: m.label ?? null,
+            identical: m.identical ?? null,
+            firstDifference: m.firstDifference ?? null,
+            recordedAllocatedBlocks: m.recordedAllocatedBlocks ?? null,
+            modelAllocatedBlocks: m.modelAllocatedBlocks,
+          })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    io.stdout(`${args.events}: CPython ${version}, ${formatInt(run.summary.events)} events\n${v.lines.map((l) => `  ${l}`).join('\n')}\n${v.identical ? 'identical: the model reproduces the run exactly' : 'DIFFERENT: the model does not reproduce the run'}\n`);
+  }
+  return v.identical ? 0 : 1;
+}
+
+const command: CommandModule<object, CompareArgs> = {
+  command: 'compare <events>',
+  describe: 'Replay a capture bundle or events CSV through the pymalloc model and check it against the real run (exit 1 on any difference)',
+  builder: (y: Argv) =>
+    y
+      .positional('events', { type: 'string', demandOption: true, describe: 'a capture bundle directory or an events CSV (.csv, .csv.gz)' })
+      .option('json', { type: 'boolean', describe: 'print the comparison as JSON' })
+      .option('input-format', { choices: EVENT_FORMATS, describe: 'skip sniffing' }) as unknown as Argv<CompareArgs>,
+  handler: async (argv: ArgumentsCamelCase<CompareArgs>) => {
+    process.exitCode = await runCompare(argv, (argv as unknown as { io: CliIo }).io);
+  },
+};
+export default command;

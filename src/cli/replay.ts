@@ -1,0 +1,132 @@
+// `cpymem replay EVENTS`: one pass of a recorded run through the pymalloc model. Writes the model's
+// `_PyObject_DebugMallocStats` text at every marker (--dump-dir), a summary (text or --json), and
+// answers "what if": the same requests under another geometry (--arena-size, --pool-size,
+// --as-python), side by side with the real geometry.
+import { basename, resolve } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { analyseDump } from '../analysis/fragmentation.js';
+import { replayRun, versionOf, type MarkerResult, type ReplayRun } from '../analysis/model-vs-real.js';
+import { EVENT_FORMATS, openEventInput, type EventFormat } from '../ingest/index.js';
+import { pymallocParams, type PymallocParams } from '../model/params.js';
+import { formatBytes, formatInt, formatPercent } from '../report/format.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { CpymemError } from '../util/errors.js';
+import type { CliIo } from '../util/io.js';
+import { Progress } from '../util/progress.js';
+import { parseSize } from '../util/size.js';
+
+export interface ReplayArgs {
+  events: string;
+  python?: string;
+  dumpDir?: string;
+  json?: boolean;
+  arenaSize?: string;
+  poolSize?: string;
+  asPython?: string;
+  inputFormat?: EventFormat;
+  quiet?: boolean;
+}
+
+/** The geometry of a what-if, or undefined when none was asked for. */
+export function whatIfParams(base: PymallocParams, args: Pick<ReplayArgs, 'arenaSize' | 'poolSize' | 'asPython'>): PymallocParams | undefined {
+  if (!args.arenaSize && !args.poolSize && !args.asPython) return undefined;
+  let p: PymallocParams = args.asPython ? pymallocParams(args.asPython, base.pointerSize) : { ...base };
+  const size = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = parseSize(v);
+    if (n === undefined || n <= 0 || (n & (n - 1)) !== 0) throw new CpymemError(`${flag}: expected a power of two like 256KiB or 16384, found ${JSON.stringify(v)}`, 2, 'E_USAGE');
+    return n;
+  };
+  const arenaSize = size('--arena-size', args.arenaSize);
+  const poolSize = size('--pool-size', args.poolSize);
+  p = { ...p, arenaSize: arenaSize ?? p.arenaSize, poolSize: poolSize ?? p.poolSize };
+  if (p.poolSize > p.arenaSize) throw new CpymemError(`--pool-size ${p.poolSize} is larger than the arena size ${p.arenaSize}`, 2, 'E_USAGE');
+  if (p.poolSize - p.poolOverhead < p.smallRequestThreshold) throw new CpymemError(`--pool-size ${p.poolSize} cannot hold one ${p.smallRequestThreshold}-byte block after its ${p.poolOverhead}-byte header`, 2, 'E_USAGE');
+  // The arena map's node sizes depend on the real address layout; a what-if has synthetic addresses.
+  const { arenaMap: _dropped, ...rest } = p;
+  return rest;
+}
+
+function summaryJson(run: ReplayRun) {
+  const s = run.summary;
+  return {
+    python: run.version,
+    geometry: { arenaSize: run.params.arenaSize, poolSize: run.params.poolSize, alignment: run.params.alignment },
+    syntheticAddresses: s.syntheticAddresses,
+    events: s.events,
+    arenas: s.arenas,
+    peakReservedBytes: s.arenas.highwater * run.params.arenaSize,
+    addresses: { checked: s.addressesChecked, predicted: s.addressesPredicted },
+    markers: run.markers.map((m) => ({
+      index: m.index,
+      event: m.event,
+      label: m.label ?? null,
+      allocatedBlocks: m.modelAllocatedBlocks,
+      arenas: m.model.arenas,
+      totals: m.model.totals,
+      fragmentation: analyseDump(m.model).overallFragmentation,
+    })),
+  };
+}
+
+function describe(run: ReplayRun, title: string): string[] {
+  const s = run.summary;
+  const last = run.markers.at(-1);
+  const frag = last ? analyseDump(last.model).overallFragmentation : null;
+  return [
+    `${title}: ${formatBytes(run.params.arenaSize)} arenas, ${formatBytes(run.params.poolSize)} pools${s.syntheticAddresses ? ' (synthetic arena addresses)' : ''}`,
+    `  arenas: ${formatInt(s.arenas.allocatedTotal)} allocated, ${formatInt(s.arenas.reclaimed)} reclaimed, highwater ${formatInt(s.arenas.highwater)} (${formatBytes(s.arenas.highwater * run.params.arenaSize)} peak reserved), ${formatInt(s.arenas.final)} at the end`,
+    s.syntheticAddresses ? '  addresses: not comparable (another geometry)' : `  addresses: ${formatInt(s.addressesPredicted)} / ${formatInt(s.addressesChecked)} predicted`,
+    `  markers: ${run.markers.length}${frag !== null ? `; fragmentation at the last one ${formatPercent(frag)}` : ''}`,
+  ];
+}
+
+export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
+  const input = resolve(io.cwd, args.events);
+  const version = versionOf(openEventInput(input, args.inputFormat), args.python);
+  if (!version) throw new CpymemError(`${args.events}: the events do not say which CPython recorded them; pass --python (e.g. --python 3.11)`, 2, 'E_USAGE');
+  const base = pymallocParams(version);
+  const whatIf = whatIfParams(base, args);
+  const dumpDir = args.dumpDir ? resolve(io.cwd, args.dumpDir) : undefined;
+  const progress = new Progress(io, 'cpymem: replaying events', args.quiet);
+  const writeDump = (m: MarkerResult) => {
+    if (!dumpDir) return;
+    const name = m.label ? basename(m.label) : `${String(m.index).padStart(3, '0')}.txt`;
+    writeFileAtomic(resolve(dumpDir, name), m.modelText);
+  };
+  const run = await replayRun(openEventInput(input, args.inputFormat), version, { skipReal: true, onMarker: whatIf ? undefined : writeDump, onProgress: (n) => progress.update(n) });
+  const alt = whatIf
+    ? await replayRun(openEventInput(input, args.inputFormat), version, { params: whatIf, onMarker: writeDump, onProgress: (n) => progress.update(n) })
+    : undefined;
+  progress.done();
+  if (args.json) {
+    io.stdout(`${JSON.stringify({ schema: 1, file: args.events, replay: summaryJson(run), whatIf: alt ? summaryJson(alt) : null }, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [`${args.events}: CPython ${version}, ${formatInt(run.summary.events)} events`, ...describe(run, 'as recorded')];
+  if (alt) {
+    lines.push(...describe(alt, args.asPython ? `as CPython ${args.asPython}` : 'what if'));
+    const d = alt.summary.arenas.highwater * alt.params.arenaSize - run.summary.arenas.highwater * run.params.arenaSize;
+    lines.push(`peak reserved would change by ${d >= 0 ? '+' : '−'}${formatBytes(Math.abs(d))}`);
+  }
+  io.stdout(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+const command: CommandModule<object, ReplayArgs> = {
+  command: 'replay <events>',
+  describe: 'Replay a capture bundle or events CSV through the pymalloc model (dumps, summary, what-if geometry)',
+  builder: (y: Argv) =>
+    y
+      .positional('events', { type: 'string', demandOption: true, describe: 'a capture bundle directory or an events CSV (.csv, .csv.gz)' })
+      .option('dump-dir', { type: 'string', describe: "write the model's _PyObject_DebugMallocStats text at every marker into DIR" })
+      .option('json', { type: 'boolean', describe: 'print a JSON summary' })
+      .option('arena-size', { type: 'string', describe: 'what if: another arena size (e.g. 256KiB)' })
+      .option('pool-size', { type: 'string', describe: 'what if: another pool size (e.g. 4KiB)' })
+      .option('as-python', { type: 'string', describe: "what if: another CPython version's geometry (e.g. 3.9)" })
+      .option('input-format', { choices: EVENT_FORMATS, describe: 'skip sniffing' }) as unknown as Argv<ReplayArgs>,
+  handler: async (argv: ArgumentsCamelCase<ReplayArgs>) => {
+    process.exitCode = await runReplay(argv, (argv as unknown as { io: CliIo }).io);
+  },
+};
+export default command;

@@ -1,0 +1,245 @@
+// One pass of a recorded allocation-event stream through the pymalloc model.
+//
+// The recorder appends a record when a hooked call returns, so the arena records of arenas that a
+// call created or released come just BEFORE that call's record (../shared/recording-notes.md).
+// Nested arena_alloc addresses are queued and handed to the model when it needs a new arena;
+// nested arena_free records are queued and checked against the arenas the model releases.
+// Non-nested arena records (3.11+ frame data-stack chunks) are not pymalloc's and are skipped.
+//
+// The only strong oracle is the address of every block, so each pymalloc result is compared with
+// the recorded one; after a divergence the model goes on with its own addresses, translating the
+// recorded pointers of later frees and reallocs, so the rest of the run is still measured.
+
+import { PymallocModel, type ModelFault } from './pymalloc.js';
+import type { PymallocParams } from './params.js';
+import type { MallocStats } from './types.js';
+
+export type AllocOp = 'malloc' | 'calloc' | 'realloc' | 'free' | 'arena_alloc' | 'arena_free' | 'gc_start' | 'gc_stop' | 'stats' | 'note';
+
+/** The fields of a recorded event the allocator model needs (the interchange CSV's columns). */
+export interface AllocEvent {
+  op: AllocOp;
+  /** 'mem' | 'obj' for allocator ops. */
+  domain?: string;
+  size: number;
+  /** Input pointer (realloc's old pointer, free's pointer, arena_free's address); 0 if none. */
+  ptr: number;
+  /** Returned pointer (malloc/calloc/realloc result, arena_alloc address); 0 if none. */
+  result: number;
+  /** For arena ops: called inside a MEM/OBJ call, i.e. a pymalloc arena. */
+  nested?: boolean;
+  /** For stats: the real dump file. */
+  label?: string;
+}
+
+export interface Divergence {
+  /** 0-based index of the event in the stream. */
+  event: number;
+  op: AllocOp;
+  expected: string;
+  recorded: string;
+}
+
+export interface Marker {
+  event: number;
+  label?: string;
+  /** sys.getallocatedblocks() recorded at the marker, and the model's value. */
+  recordedAllocatedBlocks?: number;
+  modelAllocatedBlocks: number;
+  stats: MallocStats;
+}
+
+export interface ReplaySummary {
+  events: number;
+  /** pymalloc-or-raw decisions checked against a recorded address. */
+  addressesChecked: number;
+  addressesPredicted: number;
+  arenas: { allocatedTotal: number; reclaimed: number; highwater: number; final: number };
+  /** Arena addresses the model wanted but the log did not have, or released differently. */
+  arenaMismatches: number;
+  divergences: Divergence[];
+  /** True when the arena addresses were invented (what-if geometry). */
+  syntheticAddresses: boolean;
+}
+
+export interface ReplayOptions {
+  params: PymallocParams;
+  /** Replay under another geometry: arena addresses are invented and blocks compared only in kind. */
+  synthetic?: boolean;
+  /** Called at every stats marker with the model's dump at that point. */
+  onMarker?(marker: Marker): void;
+  /** Called every so many events (progress). */
+  onProgress?(events: number): void;
+  /** Keep at most this many divergences (default 20). */
+  maxDivergences?: number;
+  /** A deliberately wrong model variant (negative controls in tests). */
+  fault?: ModelFault;
+}
+
+const hex = (p: number) => `0x${p.toString(16)}`;
+
+export class Replay {
+  readonly model: PymallocModel;
+  private readonly arenaQueue: number[] = [];
+  private readonly freedQueue: number[] = [];
+  /** recorded pointer → model pointer, for blocks whose addresses differ. */
+  private readonly translate = new Map<number, number>();
+  private nextSynthetic = 0x100000000000;
+  private n = 0;
+  readonly summary: ReplaySummary;
+
+  constructor(private readonly opts: ReplayOptions) {
+    this.summary = {
+      events: 0,
+      addressesChecked: 0,
+      addressesPredicted: 0,
+      arenas: { allocatedTotal: 0, reclaimed: 0, highwater: 0, final: 0 },
+      arenaMismatches: 0,
+      divergences: [],
+      syntheticAddresses: Boolean(opts.synthetic),
+    };
+    this.model = new PymallocModel(
+      opts.params,
+      () => this.takeArena(),
+      { onArenaFree: (address) => this.arenaFreed(address) },
+      opts.fault,
+    );
+  }
+
+  private takeArena(): number | undefined {
+    if (this.opts.synthetic) {
+      // Invented, ARENA_SIZE-aligned addresses: what-if runs have no real ones.
+      const a = this.nextSynthetic;
+      this.nextSynthetic += this.opts.params.arenaSize;
+      return a;
+    }
+    const a = this.arenaQueue.shift();
+    if (a === undefined) {
+      this.summary.arenaMismatches++;
+      this.diverge('arena_alloc', 'a new arena from the log', 'no arena_alloc record before this call');
+      // Go on with an invented address so the rest of the run is still measured.
+      const s = this.nextSynthetic;
+      this.nextSynthetic += this.opts.params.arenaSize;
+      return s;
+    }
+    return a;
+  }
+
+  private arenaFreed(address: number): void {
+    if (this.opts.synthetic) return;
+    const expected = this.freedQueue.shift();
+    if (expected !== address) {
+      this.summary.arenaMismatches++;
+      this.diverge('arena_free', `release of arena ${hex(address)}`, expected === undefined ? 'no arena_free record' : `arena_free of ${hex(expected)}`);
+    }
+  }
+
+  private diverge(op: AllocOp, expected: string, recorded: string): void {
+    if (this.summary.divergences.length < (this.opts.maxDivergences ?? 20)) {
+      this.summary.divergences.push({ event: this.n, op, expected, recorded });
+    }
+  }
+
+  private inModelArena(p: number): boolean {
+    return this.model.arenaOf(p) !== undefined;
+  }
+
+  /** Compare a model result with the recorded one; remember the pair when they differ. */
+  private check(op: AllocOp, model: number, recorded: number): void {
+    const s = this.summary;
+    if (recorded === 0) return; // a failed call: nothing to compare
+    s.addressesChecked++;
+    if (model === PymallocModel.RAW) {
+      // Raw memory cannot be predicted, only that it is not in an arena.
+      if (this.opts.synthetic || !this.inModelArena(recorded)) s.addressesPredicted++;
+      else this.diverge(op, 'a raw block (outside every arena)', `${hex(recorded)}, inside an arena`);
+      this.translate.delete(recorded);
+      return;
+    }
+    if (model === recorded && !this.opts.synthetic) {
+      s.addressesPredicted++;
+      this.translate.delete(recorded);
+      return;
+    }
+    if (this.opts.synthetic) s.addressesPredicted++;
+    else this.diverge(op, hex(model), hex(recorded));
+    this.translate.set(recorded, model);
+  }
+
+  private modelPtr(recorded: number): number {
+    if (recorded === 0) return 0;
+    return this.translate.get(recorded) ?? recorded;
+  }
+
+  /** Feed one event. */
+  push(e: AllocEvent): void {
+    const m = this.model;
+    switch (e.op) {
+      case 'malloc':
+      case 'calloc':
+        this.check(e.op, m.malloc(e.size), e.result);
+        break;
+      case 'realloc': {
+        const old = this.modelPtr(e.ptr);
+        if (e.result === 0 && e.size !== 0) break; // failed realloc: the old block is untouched
+        const r = m.realloc(old, e.size);
+        if (old !== 0 && e.ptr !== e.result) this.translate.delete(e.ptr);
+        this.check('realloc', r, e.result);
+        break;
+      }
+      case 'free': {
+        if (e.ptr === 0) break;
+        const p = this.modelPtr(e.ptr);
+        this.translate.delete(e.ptr);
+        m.free(p);
+        break;
+      }
+      case 'arena_alloc':
+        if (e.nested && !this.opts.synthetic) this.arenaQueue.push(e.result);
+        break;
+      case 'arena_free':
+        if (e.nested && !this.opts.synthetic) this.freedQueue.push(e.ptr);
+        break;
+      case 'stats': {
+        const stats = m.stats();
+        this.opts.onMarker?.({
+          event: this.n,
+          label: e.label,
+          recordedAllocatedBlocks: e.size >= 0 ? e.size : undefined,
+          modelAllocatedBlocks: m.allocatedBlocks(),
+          stats,
+        });
+        break;
+      }
+      default:
+        break;
+    }
+    this.n++;
+    if (this.opts.onProgress && (this.n & 0xfffff) === 0) this.opts.onProgress(this.n);
+  }
+
+  /** Finish: arena records never used are divergences too. */
+  end(): ReplaySummary {
+    const s = this.summary;
+    s.events = this.n;
+    if (this.arenaQueue.length) {
+      s.arenaMismatches += this.arenaQueue.length;
+      this.diverge('arena_alloc', 'no further arena', `${this.arenaQueue.length} arena_alloc record(s) the model never needed`);
+    }
+    const m = this.model;
+    s.arenas = {
+      allocatedTotal: m.ntimesArenaAllocated,
+      reclaimed: m.ntimesArenaAllocated - m.narenasCurrentlyAllocated,
+      highwater: m.narenasHighwater,
+      final: m.narenasCurrentlyAllocated,
+    };
+    return s;
+  }
+}
+
+/** Replay a whole stream. */
+export function replayEvents(events: Iterable<AllocEvent>, opts: ReplayOptions): ReplaySummary {
+  const r = new Replay(opts);
+  for (const e of events) r.push(e);
+  return r.end();
+}
