@@ -60,8 +60,9 @@ export function sniffEventsBundle(path: string): boolean {
     const dir = statSync(path).isDirectory() ? path : undefined;
     const manifest = dir ? join(dir, 'manifest.json') : path.endsWith('manifest.json') ? path : undefined;
     if (!manifest || !existsSync(manifest)) return false;
-    const head = readFileSync(manifest, 'utf8').slice(0, 4096);
-    return head.includes(`"${BUNDLE_FORMAT}"`);
+    // The whole manifest: its keys are sorted, so "format" can come after a long "counts" or "files".
+    if (statSync(manifest).size > 64 * 1024 * 1024) return false;
+    return readFileSync(manifest, 'utf8').includes(`"format": "${BUNDLE_FORMAT}"`);
   } catch {
     return false;
   }

@@ -162,3 +162,18 @@ describe('reading events.bin', () => {
     expect(j.summary.markers.map((x: { label: string }) => x.label)).toEqual(m.markers.map((x) => x.file));
   });
 });
+
+describe('sniffing a bundle with a long manifest', () => {
+  it('finds "format" wherever the sorted keys put it', () => {
+    const src = new URL('../../fixtures/bundles/3.11.7-linux-x86_64/threads', import.meta.url).pathname;
+    const dir = join(mkdtempSync(join(tmpdir(), 'cpymem-sniff-')), 'b.cpymem');
+    cpSync(src, dir, { recursive: true });
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    // Many markers (as --stats-every gives) push "format" far past the first KiB of the sorted keys.
+    m.counts = { ...(m.counts as object), padding: 'x'.repeat(20000) };
+    const sorted = Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]));
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(sorted, null, 2));
+    expect(readFileSync(join(dir, 'manifest.json'), 'utf8').indexOf('"format"')).toBeGreaterThan(4096);
+    expect(sniffEventsBundle(dir)).toBe(true);
+  });
+});
