@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MallocStatsReader } from '../ingest/malloc-stats.js';
 import { benchCapture } from './capture-bench.js';
+import { benchTracemalloc } from './tracemalloc-bench.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -76,5 +77,5 @@ function benchMallocStats(): boolean {
   return ok;
 }
 
-const results = [benchMallocStats(), await benchCapture()];
+const results = [benchMallocStats(), await benchCapture(), benchTracemalloc()];
 process.exitCode = results.every(Boolean) ? 0 : 1;

@@ -7,12 +7,12 @@ import { readHead, readInputFile, readText } from '../ingest/index.js';
 import { sniffTracemallocPickle } from '../ingest/tracemalloc-pickle.js';
 import { tracemallocRowsForFields, tracemallocParams, TRACEMALLOC_PARAMS } from '../model/params.js';
 import type { MallocStats } from '../model/types.js';
-import { renderChart } from '../report/render.js';
 import { buildTracemallocReportData, type TracemallocReportInput } from '../report/tracemalloc-data.js';
-import { renderTracemallocSections } from '../report/tracemalloc-section.js';
 import { packingGeometry } from './packing.js';
 import { parseMallocStats, sniffMallocStats } from '../ingest/malloc-stats.js';
-import { buildReportData, renderReport, stableStringify, type ReportInput } from '../report/index.js';
+// The page modules (Observable Plot, jsdom) take a second or two to load: they are imported when a
+// report is written, so that every other command starts fast.
+import type { ReportInput } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { InputError } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
@@ -72,6 +72,9 @@ export async function runReport(args: ReportArgs, io: CliIo): Promise<number> {
     throw new InputError({ file: args.inputs.join(', ') }, `expected malloc-stats dumps in *.txt files, found none${skipped.length ? ` (${skipped.length} *.txt files did not look like malloc stats)` : ''}`, 'E_NO_INPUT');
   }
 
+  const { buildReportData, renderReport, stableStringify } = await import('../report/index.js');
+  const { renderChart } = await import('../report/render.js');
+  const { renderTracemallocSections } = await import('../report/tracemalloc-section.js');
   const data = buildReportData(inputs);
   const output = resolve(io.cwd, args.output ?? DEFAULT_OUTPUT);
   const tm = snapshots.length ? tracemallocReport(snapshots, inputs, args.python) : null;
