@@ -288,15 +288,7 @@ export class TracemallocPickleReader {
           const k = this.popMark(start, 'TUPLE');
           const m = marks.length > 0 ? marks[marks.length - 1]! : -1;
           // A tuple built directly into an APPENDS batch of the streamed _traces list is a trace.
-          if (m > 0 && stack[m - 1] instanceof PList && (stack[m - 1] as PList).stream && (k === m || stack[k - 1] === STREAMED)) {
-            this.traceFromStack(k, stack.length - k, this.base + start);
-            stack.length = k;
-            stack.push(STREAMED);
-          } else {
-            const t = new PTuple(stack.slice(k));
-            stack.length = k;
-            stack.push(t);
-          }
+          this.closeTuple(k, m > 0 && stack[m - 1] instanceof PList && (stack[m - 1] as PList).stream && (k === m || stack[k - 1] === STREAMED), this.base + start);
           pos += 1;
           break;
         }
@@ -307,16 +299,8 @@ export class TracemallocPickleReader {
           const k = stack.length - n;
           const floor = marks.length > 0 ? marks[marks.length - 1]! : 0;
           if (k < floor) this.fail(this.base + start, `expected ${n} values for ${OP_NAMES.get(op)}, found ${stack.length - floor}`);
-          if (n >= 2 && floor > 0 && stack[floor - 1] instanceof PList && (stack[floor - 1] as PList).stream && (k === floor || stack[k - 1] === STREAMED)) {
-            // 3.6–3.8 traces are 3-tuples, 3.4–3.5 traces 2-tuples, written with TUPLE3 / TUPLE2.
-            this.traceFromStack(k, n, this.base + start);
-            stack.length = k;
-            stack.push(STREAMED);
-          } else {
-            const t = new PTuple(stack.slice(k));
-            stack.length = k;
-            stack.push(t);
-          }
+          // 3.6–3.8 traces are 3-tuples, 3.4–3.5 traces 2-tuples, written with TUPLE3 / TUPLE2.
+          this.closeTuple(k, n >= 2 && floor > 0 && stack[floor - 1] instanceof PList && (stack[floor - 1] as PList).stream && (k === floor || stack[k - 1] === STREAMED), this.base + start);
           pos += 1;
           break;
         }
@@ -606,6 +590,23 @@ export class TracemallocPickleReader {
   // ---- traces ------------------------------------------------------------------------------
 
   /** A trace tuple whose n items are on the stack from index k. */
+  /**
+   * Replace the stack items from k on by the tuple they make: a trace of the streamed _traces list
+   * (consumed now, a STREAMED placeholder left) or a plain tuple.
+   */
+  private closeTuple(k: number, isTrace: boolean, offset: number): void {
+    const stack = this.stack;
+    if (isTrace) {
+      this.traceFromStack(k, stack.length - k, offset);
+      stack.length = k;
+      stack.push(STREAMED);
+    } else {
+      const t = new PTuple(stack.slice(k));
+      stack.length = k;
+      stack.push(t);
+    }
+  }
+
   private traceFromStack(k: number, n: number, offset: number): void {
     const s = this.stack;
     let domain: PValue = 0;
