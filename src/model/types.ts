@@ -410,3 +410,60 @@ export interface Recording {
   files: Record<string, { bytes: number; sha256: string }>;
   warnings: string[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cyclic GC collections, as read from a log (gc.DEBUG_STATS, gc.callbacks loggers, a capture
+// bundle's gc.jsonl) or as predicted by src/model/gc.ts. One type for both so that model versus
+// real is a plain diff and every chart accepts either.
+
+/** Where a collection came from. */
+export type GcSource = 'gc-debug-stats' | 'gc-callbacks' | 'model';
+
+/** One collection of the cyclic GC (one "start"/"stop" pair, one `gc: collecting …` block). */
+export interface GcCollection {
+  /** The generation passed to the collection (3.14.0–3.14.4 incremental: 0 young, 1 increment, 2 full). */
+  generation: number;
+  /**
+   * DEBUG_STATS `objects in each generation:` — tracked objects in each generation at the start,
+   * before merging (3.14.0–3.14.4: young, visited, pending).
+   */
+  objects?: number[];
+  /** DEBUG_STATS `objects in permanent generation:` (3.7+). */
+  permanent?: number;
+  /** DEBUG_STATS `N unreachable` (= collected + uncollectable). */
+  unreachable?: number;
+  /** Objects freed (callbacks' `collected`, or unreachable − uncollectable). */
+  collected?: number;
+  uncollectable?: number;
+  /** DEBUG_STATS `…s elapsed` (printed with 4 decimals), or stop − start time of a callbacks log. */
+  elapsedSeconds?: number;
+  /** gc.get_count() at the start (callbacks loggers that record it; capture bundles). */
+  countsAtStart?: number[];
+  /** Seconds since the log's first record, when the log has times. */
+  timeSeconds?: number;
+  /** 1-based line of the log where the collection starts (ingested logs). */
+  line?: number;
+  /** 0-based index of its gc_start record in the event stream (bundles, the model). */
+  record?: number;
+  /** MEM/OBJ calls before it (bundles, the model). */
+  calls?: number;
+  thread?: number;
+  /** Why it ran, when known: automatic (threshold), explicit gc.collect(), or unknown. */
+  trigger?: 'automatic' | 'explicit';
+}
+
+/** A whole GC log: every collection in order, plus what else the log said. */
+export interface GcLog {
+  format: GcSource;
+  /** CPython versions whose output this layout matches (from the lines seen), e.g. ">=3.7". */
+  versionRange?: string;
+  collections: GcCollection[];
+  /** DEBUG_COLLECTABLE / DEBUG_UNCOLLECTABLE object lines, counted per type name. */
+  collectable: Record<string, number>;
+  uncollectableObjects: Record<string, number>;
+  /** `gc: N uncollectable objects at shutdown` (last value seen), when printed. */
+  uncollectableAtShutdown?: number;
+  /** Seconds from first to last record, when the log has times (run time for "time in GC"). */
+  durationSeconds?: number;
+  warnings: ReadWarning[];
+}
