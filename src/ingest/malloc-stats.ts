@@ -102,14 +102,39 @@ export class MallocStatsReader {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
       // Fast path for the commonest line, a class row of an unprefixed dump: read it in place.
+      // The same for the summary and free-list lines (the other two thirds of a dump): trimmed by
+      // index and read without slicing the line out of the chunk.
       const cur = this.cur;
-      if (cur !== undefined && cur.prefix.length === 0 && (cur.state === 'table' || cur.state === 'header') && nl - start < MAX_LINE) {
-        const row = parseRow(text, false, start, nl);
-        if (row) {
-          this.lineNo++;
-          this.addRow(cur, row, this.lineNo);
-          start = nl + 1;
-          continue;
+      if (cur !== undefined && cur.prefix.length === 0 && nl - start < MAX_LINE) {
+        const state = cur.state;
+        if (state === 'table' || state === 'header') {
+          const row = parseRow(text, false, start, nl);
+          if (row) {
+            this.lineNo++;
+            this.addRow(cur, row, this.lineNo);
+            start = nl + 1;
+            continue;
+          }
+        }
+        let s = start;
+        let e = nl;
+        while (s < e && isSpace(text.charCodeAt(s))) s++;
+        while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+        if (state === 'after' || state === 'freeLists') {
+          const fl = matchFreeList(text, s, e);
+          if (fl) {
+            this.lineNo++;
+            this.readFreeList(cur, fl, '', this.lineNo);
+            start = nl + 1;
+            continue;
+          }
+        } else if (state === 'table' || state === 'summary' || state === 'arenaMap') {
+          const lv = splitPrintone(text, false, s, e);
+          if (lv && this.readLabelValue(cur, lv, this.lineNo + 1)) {
+            this.lineNo++;
+            start = nl + 1;
+            continue;
+          }
         }
       }
       this.line(text.slice(start, nl));
@@ -468,16 +493,16 @@ function isGroupedNumber(s: string): boolean {
 }
 
 /** Split "label   =   1,234" at its last "="; undefined unless the value is a grouped number. */
-function splitPrintone(t: string, anywhere: boolean): LabelValue | undefined {
+function splitPrintone(t: string, anywhere: boolean, from = 0, to = t.length): LabelValue | undefined {
   // Read the grouped number backwards from the end, then the "=" before it, without slicing.
-  let i = t.length - 1;
-  while (i >= 0 && isSpace(t.charCodeAt(i))) i--;
+  let i = to - 1;
+  while (i >= from && isSpace(t.charCodeAt(i))) i--;
   let value = 0;
   let scale = 1;
   let digits = 0;
   let groupDigits = 0;
   let commas = 0;
-  for (; i >= 0; i--) {
+  for (; i >= from; i--) {
     const c = t.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       value += (c - 48) * scale;
@@ -491,11 +516,11 @@ function splitPrintone(t: string, anywhere: boolean): LabelValue | undefined {
     } else break;
   }
   if (digits === 0 || (commas > 0 && (groupDigits === 0 || groupDigits > 3))) return undefined;
-  while (i >= 0 && isSpace(t.charCodeAt(i))) i--;
-  if (i <= 0 || t.charCodeAt(i) !== 61) return undefined;
+  while (i >= from && isSpace(t.charCodeAt(i))) i--;
+  if (i <= from || t.charCodeAt(i) !== 61) return undefined;
   i--;
-  while (i >= 0 && isSpace(t.charCodeAt(i))) i--;
-  let label = t.slice(0, i + 1);
+  while (i >= from && isSpace(t.charCodeAt(i))) i--;
+  let label = t.slice(from, i + 1);
   if (anywhere) {
     // Find where a known label starts inside a line that carries other text before it.
     const m = /(# [a-z].*|Total|\d[\d,]* (?:arenas|unused pools) \* \d+ bytes.*)$/.exec(label);
@@ -513,29 +538,46 @@ function isSpace(c: number): boolean {
  * "N free NAMEs * S bytes each = V" (a whole trimmed line), split by hand: a dump has some 25 of these
  * and a regex per line was a tenth of the reading time.
  */
-function matchFreeList(t: string): FreeList | undefined {
-  const free = t.indexOf(' free ');
-  if (free <= 0) return undefined;
+function matchFreeList(t: string, from = 0, to = t.length): FreeList | undefined {
+  // Digits, then " free ": checked in place first, so that the searches below (which JS cannot
+  // bound to the line) only run on lines that are free-list lines.
+  let free = from;
+  while (free < to && t.charCodeAt(free) >= 48 && t.charCodeAt(free) <= 57) free++;
+  if (free === from || !t.startsWith(' free ', free)) return undefined;
   const star = t.indexOf('s * ', free + 6);
-  if (star < 0) return undefined;
+  if (star < 0 || star >= to) return undefined;
   const each = t.indexOf(' bytes each', star + 4);
-  if (each < 0) return undefined;
-  const eq = t.indexOf('=', each + 11);
-  if (eq < 0 || t.slice(each + 11, eq).trim() !== '') return undefined;
-  const count = t.slice(0, free);
-  const size = t.slice(star + 4, each);
-  const total = t.slice(eq + 1).trim();
-  if (!isDigits(count) || !isDigits(size) || !isGroupedNumber(total)) return undefined;
-  return { type: t.slice(free + 1, star), count: toInt(count), bytesEach: toInt(size), totalBytes: toInt(total) };
+  if (each < 0 || each + 11 > to) return undefined;
+  let eq = each + 11;
+  while (eq < to && isSpace(t.charCodeAt(eq))) eq++;
+  if (eq >= to || t.charCodeAt(eq) !== 61) return undefined;
+  let totalFrom = eq + 1;
+  while (totalFrom < to && isSpace(t.charCodeAt(totalFrom))) totalFrom++;
+  const count = digitsValue(t, from, free);
+  const size = digitsValue(t, star + 4, each);
+  const total = groupedValue(t, totalFrom, to);
+  if (count < 0 || size < 0 || total < 0) return undefined;
+  return { type: t.slice(free + 1, star), count, bytesEach: size, totalBytes: total };
 }
 
-function isDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+/** The value of t[from, to) when it is all digits, else -1. */
+function digitsValue(t: string, from: number, to: number): number {
+  if (to <= from) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
   }
-  return true;
+  return v;
+}
+
+/** The value of t[from, to) when it is a grouped number ("1,234" or "1234"), else -1. */
+function groupedValue(t: string, from: number, to: number): number {
+  const v = digitsValue(t, from, to);
+  if (v >= 0) return v;
+  const s = t.slice(from, to);
+  return isGroupedNumber(s) ? toInt(s) : -1;
 }
 
 /** A free-list line anywhere in a line, with the text before its right-justified label. */
