@@ -1,7 +1,7 @@
 // `cpymem inspect FILE`: what a file holds, as a short summary, as JSON, or re-printed as text.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { analyseDump } from '../analysis/fragmentation.js';
-import { FORMATS, readInputFile, sniffEventFormat, type Format, type Input } from '../ingest/index.js';
+import { FORMATS, isGcLogInput, readInputFile, sniffEventFormat, type Format, type Input } from '../ingest/index.js';
 import { inspectEvents } from './inspect-events.js';
 import { countWarnings } from '../ingest/warnings.js';
 import { formatMallocStats } from '../model/malloc-stats-text.js';
@@ -10,6 +10,7 @@ import { formatBytes, formatInt, formatPercent } from '../report/format.js';
 import type { CliIo } from '../util/io.js';
 import { CpymemError } from '../util/errors.js';
 import { summariseTracemalloc, tracemallocInspectJson } from './inspect-tracemalloc.js';
+import { gcInspectJson, summariseGcLog } from './inspect-gc.js';
 
 export interface InspectArgs {
   file: string;
@@ -25,6 +26,11 @@ export function runInspect(args: InspectArgs, io: CliIo): number | Promise<numbe
   if (!args.inputFormat && sniffEventFormat(args.file)) return inspectEvents(args, io);
   const input = readInputFile(args.file, { format: args.inputFormat, strict: args.strict, python: args.python });
   const mode = args.json ? 'json' : (args.format ?? 'summary');
+  if (isGcLogInput(input)) {
+    if (mode === 'text') throw new CpymemError(`--format text re-prints malloc-stats dumps; ${args.file} is ${input.format}`, 2, 'E_USAGE');
+    io.stdout(mode === 'json' ? `${JSON.stringify(gcInspectJson(input), null, 2)}\n` : summariseGcLog(input));
+    return 0;
+  }
   if (input.format !== 'malloc-stats') {
     if (mode === 'text') throw new CpymemError(`--format text re-prints malloc-stats dumps; ${args.file} is ${input.format} (use cpymem top for CPython's statistics)`, 2, 'E_USAGE');
     io.stdout(mode === 'json' ? `${JSON.stringify(tracemallocInspectJson(input), null, 2)}\n` : summariseTracemalloc(input));
@@ -38,6 +44,7 @@ export function runInspect(args: InspectArgs, io: CliIo): number | Promise<numbe
 
 /** The documented JSON of `inspect --json` (docs/inspect-json.md). */
 export function inspectJson(input: Input): object {
+  if (isGcLogInput(input)) return gcInspectJson(input);
   if (input.format !== 'malloc-stats') return tracemallocInspectJson(input);
   return { schema: 1, format: input.format, file: input.file, dumps: input.dumps, warnings: input.warnings };
 }
@@ -96,7 +103,7 @@ const command: CommandModule<object, InspectArgs> = {
   describe: 'Show what an input file holds (summary, --json, or --format text to re-print it as CPython did)',
   builder: (y: Argv) =>
     y
-      .positional('file', { type: 'string', demandOption: true, describe: 'a malloc-stats dump, PYTHONMALLOCSTATS stream, tracemalloc snapshot (Snapshot.dump()) or printed tracemalloc statistics (.gz too)' })
+      .positional('file', { type: 'string', demandOption: true, describe: 'a malloc-stats dump, PYTHONMALLOCSTATS stream, tracemalloc snapshot (Snapshot.dump()), printed tracemalloc statistics, or a GC log (gc.DEBUG_STATS output, gc.callbacks JSON lines) (.gz too)' })
       .option('json', { type: 'boolean', describe: 'print the parsed data as JSON (schema 1)' })
       .option('format', { choices: ['summary', 'json', 'text'] as const, describe: 'output: summary (default), json, or text (CPython\'s own layout)' })
       .option('input-format', { choices: FORMATS, describe: 'skip sniffing: read the file as this format' }) as unknown as Argv<InspectArgs>,

@@ -3,15 +3,17 @@
 
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import type { MallocStats, PrintedTracemalloc, ReadWarning, TracemallocSnapshot } from '../model/types.js';
+import type { GcLog, MallocStats, PrintedTracemalloc, ReadWarning, TracemallocSnapshot } from '../model/types.js';
 import { InputError } from '../util/errors.js';
 import { parseMallocStats, sniffMallocStats } from './malloc-stats.js';
 import { readTracemallocSnapshotFile, sniffTracemallocPickle } from './tracemalloc-pickle.js';
 import { parseTracemallocText, sniffTracemallocText } from './tracemalloc-text.js';
 import { openEventsBundle, sniffEventsBundle, type EventSource } from './events-bundle.js';
 import { CSV_HEADER, openEventsCsv, sniffEventsCsv } from './events-csv.js';
+import { parseGcDebugStats, sniffGcDebugStats } from './gc-debug-stats.js';
+import { parseGcCallbacks, sniffGcCallbacks } from './gc-callbacks.js';
 
-export const FORMATS = ['malloc-stats', 'tracemalloc-snapshot', 'tracemalloc-text'] as const;
+export const FORMATS = ['malloc-stats', 'tracemalloc-snapshot', 'tracemalloc-text', 'gc-debug-stats', 'gc-callbacks'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface ReadOptions {
@@ -43,7 +45,19 @@ export interface TracemallocTextInput {
   warnings: ReadWarning[];
 }
 
-export type Input = MallocStatsInput | TracemallocSnapshotInput | TracemallocTextInput;
+/** A cyclic-GC log: gc.DEBUG_STATS output or gc.callbacks JSON lines (docs/gc-logs.md). */
+export interface GcLogInput {
+  file: string;
+  format: 'gc-debug-stats' | 'gc-callbacks';
+  log: GcLog;
+  warnings: ReadWarning[];
+}
+
+export type Input = MallocStatsInput | TracemallocSnapshotInput | TracemallocTextInput | GcLogInput;
+
+export function isGcLogInput(input: Input): input is GcLogInput {
+  return input.format === 'gc-debug-stats' || input.format === 'gc-callbacks';
+}
 
 interface FormatEntry {
   name: Format;
@@ -94,6 +108,15 @@ export function readHead(file: string, bytes = 4096): Uint8Array {
 
 const REGISTRY: readonly FormatEntry[] = [
   {
+    // First: its sniff is the strictest (the first non-blank line is a JSON gc record).
+    name: 'gc-callbacks',
+    sniff: sniffGcCallbacks,
+    read: (text, file, opts) => {
+      const r = parseGcCallbacks(text, { file, strict: opts.strict });
+      return { file, format: 'gc-callbacks', log: r.log, warnings: r.log.warnings };
+    },
+  },
+  {
     name: 'malloc-stats',
     sniff: sniffMallocStats,
     read: (text, file, opts) => {
@@ -107,6 +130,14 @@ const REGISTRY: readonly FormatEntry[] = [
     read: (text, file, opts) => {
       const r = parseTracemallocText(text, { file, strict: opts.strict });
       return { file, format: 'tracemalloc-text', printed: r.printed, warnings: r.warnings };
+    },
+  },
+  {
+    name: 'gc-debug-stats',
+    sniff: sniffGcDebugStats,
+    read: (text, file, opts) => {
+      const r = parseGcDebugStats(text, { file, strict: opts.strict });
+      return { file, format: 'gc-debug-stats', log: r.log, warnings: r.log.warnings };
     },
   },
 ];
@@ -150,7 +181,7 @@ export function readInputFile(file: string, opts: ReadOptions = {}): Input {
   if (!format) {
     throw new InputError(
       { file, line: 1 },
-      `expected one of the formats cpymem reads (${FORMATS.join(', ')}), found none: the text has no "Small block threshold = …" header, no free-list lines and no tracemalloc statistics, and is no pickle`,
+      `expected one of the formats cpymem reads (${FORMATS.join(', ')}), found none: the text has no "Small block threshold = …" header, no free-list lines, no tracemalloc statistics, no "gc: collecting generation N..." lines and no gc.callbacks JSON lines, and is no pickle`,
       'E_UNKNOWN_FORMAT',
     );
   }
