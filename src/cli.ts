@@ -13,6 +13,8 @@ import packing from './cli/packing.js';
 import report from './cli/report.js';
 import replay from './cli/replay.js';
 import compare from './cli/compare.js';
+import check from './cli/check.js';
+import gc from './cli/gc.js';
 import { CpymemError } from './util/errors.js';
 import { processIo, type CliIo } from './util/io.js';
 import { VERSION } from './version.js';
@@ -42,6 +44,8 @@ export function buildCli(argv: string[], io: CliIo): Argv {
     .command(report)
     .command(replay)
     .command(compare)
+    .command(check)
+    .command(gc)
     .command(top)
     .command(diff)
     .command(packing)
