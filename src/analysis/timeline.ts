@@ -35,6 +35,11 @@ export interface ClassPoolsCell {
   seqEnd: number;
   size: number;
   pools: number;
+  /**
+   * Free blocks as a share of the class's carved blocks (available / (in use + available)), the
+   * class's own fragmentation; the largest over a bucket of dumps. Null when the class had no pool.
+   */
+  freeShare: number | null;
 }
 
 export interface Timeline {
@@ -149,10 +154,15 @@ export function classPoolCells(dumps: readonly MallocStats[], maxColumns: number
     const lo = Math.floor((b * dumps.length) / columns);
     const hi = Math.floor(((b + 1) * dumps.length) / columns);
     const maxPools = new Map<number, number>();
+    const maxFree = new Map<number, number>();
     for (let i = lo; i < hi; i++) {
-      for (const c of dumps[i]!.classes ?? []) maxPools.set(c.size, Math.max(maxPools.get(c.size) ?? 0, c.pools));
+      for (const c of dumps[i]!.classes ?? []) {
+        maxPools.set(c.size, Math.max(maxPools.get(c.size) ?? 0, c.pools));
+        const carved = c.blocksInUse + c.availBlocks;
+        if (c.pools > 0 && carved > 0) maxFree.set(c.size, Math.max(maxFree.get(c.size) ?? 0, c.availBlocks / carved));
+      }
     }
-    for (const [size, pools] of [...maxPools].sort((a, b) => a[0] - b[0])) cells.push({ seqStart: lo, seqEnd: hi - 1, size, pools });
+    for (const [size, pools] of [...maxPools].sort((a, b) => a[0] - b[0])) cells.push({ seqStart: lo, seqEnd: hi - 1, size, pools, freeShare: maxFree.get(size) ?? null });
   }
   return { cells, bucketed };
 }

@@ -2,6 +2,7 @@
 // fonts, images or links to the network. Every string that came from an input (file names,
 // warning messages) is escaped here; chart markup was escaped by jsdom's serialiser.
 
+import { escapeHtml, figure, numCell, section, table, textCell } from './markup.js';
 import type { SizeClassUse } from '../analysis/fragmentation.js';
 import type { ChartSpec } from './charts/spec.js';
 import type { DumpSummary, ReportData } from './data.js';
@@ -31,31 +32,13 @@ export interface PageOptions {
 /** Rows of the per-dump table beyond this are elided in the middle (all of them are in the JSON). */
 export const MAX_DUMP_ROWS = 200;
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escape text for HTML content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
+export { escapeHtml };
 
 const e = escapeHtml;
 
 /** A byte count for a table cell: exact with separators, humanised in the tooltip. */
 function bytesCell(n: number | null): string {
   return n === null ? '<td class="num">–</td>' : `<td class="num" title="${e(formatBytes(n))}">${formatInt(n)}</td>`;
-}
-
-function numCell(text: string, title?: string): string {
-  return `<td class="num"${title ? ` title="${e(title)}"` : ''}>${e(text)}</td>`;
-}
-
-function textCell(text: string, title?: string, wrap = false): string {
-  return `<td${wrap ? ' class="wrap"' : ''}${title ? ` title="${e(title)}"` : ''}>${e(text)}</td>`;
-}
-
-function table(head: string[], rows: string[], numeric: boolean[] = []): string {
-  const th = head.map((h, i) => `<th${numeric[i] ? ' class="num"' : ''}>${e(h)}</th>`).join('');
-  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
 function baseName(path: string): string {
@@ -66,7 +49,7 @@ export function renderPage(data: ReportData, charts: readonly RenderedChart[], o
   const title = opts.title ?? 'cpymem report: pymalloc memory';
   const chart = (id: string) => {
     const c = charts.find((x) => x.spec.id === id);
-    return c ? figure(c) : '';
+    return c ? figure(c.spec, c.markup) : '';
   };
   const sections = [
     `<header><h1>${e(title)}</h1><p class="lede">${e(lede(data))}</p></header>`,
@@ -75,7 +58,7 @@ export function renderPage(data: ReportData, charts: readonly RenderedChart[], o
     ...(opts.sections ?? []),
     section('where', 'Where the memory goes', [chart('breakdown'), focusBreakdown(data)]),
     section('classes', 'Size classes', [chart('size-class-bytes'), chart('size-class-blocks'), rankingTable(data), classTable(data)]),
-    data.timeline ? section('time', 'Over the dumps', [chart('arenas'), chart('bytes'), chart('class-pools')]) : '',
+    data.timeline ? section('time', 'Over the dumps', [chart('arenas'), chart('bytes'), chart('class-pools'), chart('class-fragmentation')]) : '',
     section('dumps', 'Dumps', [dumpTable(data)]),
     section('inputs', 'Inputs', [inputTable(data)]),
     section('warnings', 'Warnings while reading', [warningTable(data)]),
@@ -113,25 +96,6 @@ function lede(data: ReportData): string {
   const files = data.inputs.map((i) => i.file);
   const named = files.length <= 3 ? `: ${files.join(', ')}` : '';
   return `${formatInt(s.dumps)} dump${s.dumps === 1 ? '' : 's'} read from ${formatInt(s.files)} file${s.files === 1 ? '' : 's'}${named}.`;
-}
-
-function section(id: string, heading: string, parts: string[]): string {
-  const body = parts.filter(Boolean);
-  if (body.length === 0) return '';
-  return `<section id="${id}"><h2>${e(heading)}</h2>\n${body.join('\n')}\n</section>`;
-}
-
-function figure(c: RenderedChart): string {
-  const s = c.spec;
-  return [
-    `<figure class="chart" id="chart-${e(s.id)}">`,
-    `<figcaption><h3>${e(s.title)}</h3><p class="how"><strong>How to read this:</strong> ${e(s.howToRead)}</p></figcaption>`,
-    `<div class="plot">${c.markup}</div>`,
-    s.note ? `<p class="note">${e(s.note)}</p>` : '',
-    '</figure>',
-  ]
-    .filter(Boolean)
-    .join('\n');
 }
 
 function summarySection(data: ReportData): string {

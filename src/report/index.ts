@@ -2,7 +2,7 @@
 // (renderReport). Charts are chosen here, drawn by render.ts and laid out by html.ts.
 
 import { breakdownChart } from './charts/breakdown.js';
-import { arenasChart, bytesChart, classPoolsChart } from './charts/evolution.js';
+import { arenasChart, bytesChart, classFragmentationChart, classPoolsChart } from './charts/evolution.js';
 import { sizeClassBlocksChart, sizeClassBytesChart } from './charts/size-classes.js';
 import type { ChartSpec } from './charts/spec.js';
 import type { ReportData } from './data.js';
@@ -22,6 +22,7 @@ export function reportCharts(data: ReportData): ChartSpec[] {
     arenasChart(data.timeline),
     bytesChart(data.timeline),
     classPoolsChart(data.timeline),
+    classFragmentationChart(data.timeline),
   ].filter((c): c is ChartSpec => c !== null);
 }
 

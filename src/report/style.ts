@@ -11,6 +11,7 @@ h3 { font-size: 15px; margin: 20px 0 6px; }
 p { margin: 6px 0; }
 .lede { color: var(--muted); overflow-wrap: anywhere; }
 .how { color: var(--muted); font-size: 13px; margin: 2px 0 8px; }
+tr.bad td { background: #fde8e8; }
 .note { color: #7a4b00; font-size: 13px; background: #fff8e6; border-left: 3px solid #e0a030; padding: 4px 8px; }
 .notice { background: #eef4ff; border-left: 3px solid var(--accent); padding: 6px 12px; margin: 16px 0; }
 .empty { color: var(--muted); font-style: italic; }

@@ -4,33 +4,16 @@
 import type { ChartSpec } from './charts/spec.js';
 import { growingSitesChart, tracedMemoryChart } from './charts/traced-memory.js';
 import { formatBytes, formatBytesExact, formatInt, formatPercent } from './format.js';
-import { escapeHtml as e } from './html.js';
+import { escapeHtml as e, figure, table } from './markup.js';
 import { MAX_SUSPECTS, type TracemallocReportData } from './tracemalloc-data.js';
 
 export function tracemallocCharts(d: TracemallocReportData): ChartSpec[] {
   return [tracedMemoryChart(d), growingSitesChart(d)].filter((c): c is ChartSpec => c !== null);
 }
 
-function figure(spec: ChartSpec, markup: string): string {
-  return [
-    `<figure class="chart" id="chart-${e(spec.id)}">`,
-    `<figcaption><h3>${e(spec.title)}</h3><p class="how"><strong>How to read this:</strong> ${e(spec.howToRead)}</p></figcaption>`,
-    `<div class="plot">${markup}</div>`,
-    spec.note ? `<p class="note">${e(spec.note)}</p>` : '',
-    '</figure>',
-  ]
-    .filter(Boolean)
-    .join('\n');
-}
-
 const num = (text: string, title?: string) => `<td class="num"${title ? ` title="${e(title)}"` : ''}>${e(text)}</td>`;
 const txt = (text: string, title?: string) => `<td class="wrap"${title ? ` title="${e(title)}"` : ''}>${e(text)}</td>`;
 const bytes = (n: number) => num(formatBytes(n), formatBytesExact(n));
-
-function table(head: string[], rows: string[], numeric: boolean[]): string {
-  const th = head.map((h, i) => `<th${numeric[i] ? ' class="num"' : ''}>${e(h)}</th>`).join('');
-  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
-}
 
 function suspectsTable(d: TracemallocReportData): string {
   const g = d.growth;

@@ -36,7 +36,7 @@ describe('timeline of a PYTHONMALLOCSTATS stream', () => {
     const { cells, bucketed } = classPoolCells(dumps, 1000);
     expect(bucketed).toBe(false);
     const expected = f.truth.dumps.flatMap((t, i) =>
-      t.printed.classes.filter(([, , pools]) => pools > 0).map(([, size, pools]) => ({ seqStart: i, seqEnd: i, size, pools })),
+      t.printed.classes.filter(([, , pools]) => pools > 0).map(([, size, pools, inUse, avail]) => ({ seqStart: i, seqEnd: i, size, pools, freeShare: avail / (inUse + avail) })),
     );
     expect(cells).toEqual(expected);
   });

@@ -10,7 +10,9 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMallocStats } from '../../src/ingest/malloc-stats.js';
 import { buildReportData, renderReport, type ReportInput } from '../../src/report/index.js';
-import { mallocStatsFixtures } from '../helpers/fixtures.js';
+import { runReplay } from '../../src/cli/replay.js';
+import { memoryIo } from '../../src/util/io.js';
+import { FIXTURES, mallocStatsFixtures } from '../helpers/fixtures.js';
 
 const dir = process.env.CPYMEM_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'cpymem-browser-'));
 
@@ -89,7 +91,7 @@ describe('the report in headless Chromium', () => {
     console.log(`report ${path}: loaded in ${run.loadMs.toFixed(0)} ms; screenshot ${shot}`);
     expect(run.problems).toEqual([]);
     expect(run.requests.every((u) => u.startsWith('file://') || u.startsWith('data:'))).toBe(true);
-    expect(run.svgBoxes.length).toBe(6);
+    expect(run.svgBoxes.length).toBe(7);
     for (const box of run.svgBoxes) {
       expect(box.visible).toBe(true);
       expect(box.width).toBeGreaterThan(300);
@@ -103,5 +105,22 @@ describe('the report in headless Chromium', () => {
     const run = await open(path, join(dir, 'mimalloc.png'));
     expect(run.problems).toEqual([]);
     expect(run.svgBoxes).toEqual([]);
+  });
+
+  it('a replay report (what-if beside the recording): no errors, every chart visible', async () => {
+    const path = join(dir, 'replay.html');
+    const io = memoryIo(dir);
+    const bundle = join(FIXTURES, 'bundles', '3.11.7-linux-x86_64', 'tuple-churn');
+    expect(await runReplay({ events: bundle, output: path, arenaSize: '256KiB', quiet: true }, io)).toBe(0);
+    const run = await open(path, join(dir, 'replay.png'));
+    expect(run.problems).toEqual([]);
+    expect(run.requests.every((u) => u.startsWith('file://') || u.startsWith('data:'))).toBe(true);
+    // Arena timeline, two pinned-arena maps, then the malloc-stats charts of the model's dumps.
+    expect(run.svgBoxes.length).toBeGreaterThanOrEqual(9);
+    for (const box of run.svgBoxes) {
+      expect(box.visible).toBe(true);
+      expect(box.width).toBeGreaterThan(300);
+      expect(box.height).toBeGreaterThan(40);
+    }
   });
 });

@@ -25,7 +25,7 @@ describe('charts', () => {
 
   it('every chart has an id, a title and a one-line "how to read this"', () => {
     const charts = reportCharts(data);
-    expect(charts.map((c) => c.id)).toEqual(['breakdown', 'size-class-bytes', 'size-class-blocks', 'arenas', 'bytes', 'class-pools']);
+    expect(charts.map((c) => c.id)).toEqual(['breakdown', 'size-class-bytes', 'size-class-blocks', 'arenas', 'bytes', 'class-pools', 'class-fragmentation']);
     for (const c of charts) {
       expect(c.title.length).toBeGreaterThan(5);
       expect(c.howToRead.length).toBeGreaterThan(20);

@@ -51,7 +51,7 @@ describe('the report page', () => {
 
   it('has a title and a "how to read this" for every chart', () => {
     const figures = html.match(/<figure class="chart"[\s\S]*?<\/figure>/g) ?? [];
-    expect(figures.length).toBe(6);
+    expect(figures.length).toBe(7);
     for (const fig of figures) {
       expect(fig).toMatch(/<h3>[^<]+<\/h3>/);
       expect(fig).toContain('How to read this:');

@@ -3,8 +3,8 @@
 // when there are many dumps; the chart says so.
 
 import * as Plot from '@observablehq/plot';
-import type { Timeline, TimelinePoint } from '../../analysis/timeline.js';
-import { formatBytes, formatBytesExact, formatInt } from '../format.js';
+import type { ClassPoolsCell, Timeline, TimelinePoint } from '../../analysis/timeline.js';
+import { formatBytes, formatBytesExact, formatInt, formatPercent } from '../format.js';
 import { CHART_STYLE, CHART_WIDTH, USED_COLOUR, byteTicks, countThresholds, dumpTicks, joinNotes, rampColours, type ChartSpec } from './spec.js';
 
 /** More input files than this get no boundary rules. */
@@ -124,29 +124,30 @@ export function bytesChart(t: Timeline | null): ChartSpec | null {
   );
 }
 
-export function classPoolsChart(t: Timeline | null): ChartSpec | null {
-  if (!t || t.classPools.length === 0) return null;
-  // Binned colours: a continuous legend needs a canvas, which jsdom lacks, and bins read easier.
-  const thresholds = countThresholds(Math.max(...t.classPools.map((c) => c.pools)));
-  if (thresholds.length === 0) thresholds.push(2);
-  const sizes = [...new Set(t.classPools.map((c) => c.size))].sort((a, b) => a - b).map(String);
-  const cells = t.classPools.map((c) => ({
+/**
+ * A size class × dump heatmap: one bar per class per dump (or bucket of dumps), coloured by
+ * `value` in threshold bins. Shared by the pools and the fragmentation heatmaps.
+ */
+function classHeatmap(
+  t: Timeline,
+  cells: readonly ClassPoolsCell[],
+  spec: { id: string; title: string; howToRead: string; bucketNote: string; value: (c: ClassPoolsCell) => number; describe: (c: ClassPoolsCell) => string },
+  color: { domain: number[]; label: string; tickFormat?: (x: number) => string },
+): ChartSpec {
+  const sizes = [...new Set(cells.map((c) => c.size))].sort((a, b) => a - b).map(String);
+  const bars = cells.map((c) => ({
     // Centre each column on its dump number so the axis ticks sit in the middle of their column.
     x1: c.seqStart + 0.5,
     x2: c.seqEnd + 1.5,
     size: String(c.size),
-    pools: c.pools,
-    title:
-      (c.seqStart === c.seqEnd ? `dump ${formatInt(c.seqStart + 1)}` : `dumps ${formatInt(c.seqStart + 1)}–${formatInt(c.seqEnd + 1)} (largest)`) +
-      `\n${c.size}-byte size class: ${formatInt(c.pools)} pools`,
+    value: spec.value(c),
+    title: (c.seqStart === c.seqEnd ? `dump ${formatInt(c.seqStart + 1)}` : `dumps ${formatInt(c.seqStart + 1)}–${formatInt(c.seqEnd + 1)} (largest)`) + `\n${c.size}-byte size class: ${spec.describe(c)}`,
   }));
   return {
-    id: 'class-pools',
-    title: 'Pools per size class over the dumps',
-    howToRead: 'Each row is a size class and each column a dump; the darker the cell, the more pools that class held. Blank means no pool.',
-    note: joinNotes([
-      t.classPoolsBucketed ? `Each column stands for several consecutive dumps and shows the largest pool count among them (${formatInt(t.dumpCount)} dumps in all).` : '',
-    ]),
+    id: spec.id,
+    title: spec.title,
+    howToRead: spec.howToRead,
+    note: joinNotes([t.classPoolsBucketed ? `Each column stands for several consecutive dumps and shows ${spec.bucketNote} among them (${formatInt(t.dumpCount)} dumps in all).` : '']),
     options: {
       width: CHART_WIDTH,
       height: 80 + 15 * sizes.length,
@@ -155,8 +156,50 @@ export function classPoolsChart(t: Timeline | null): ChartSpec | null {
       style: CHART_STYLE,
       x: { label: 'dump number →', labelAnchor: 'center', domain: [0.5, t.dumpCount + 0.5], ticks: dumpTicks(t.dumpCount), tickFormat: (n: number) => (Number.isInteger(n) ? formatInt(n) : '') },
       y: { label: 'size class (bytes) ↓', domain: sizes },
-      color: { type: 'threshold', domain: thresholds, range: rampColours(thresholds.length + 1), legend: true, label: 'pools (colour bins)' },
-      marks: [...(t.classPoolsBucketed ? [] : fileMarks(t)), Plot.barX(cells, { x1: 'x1', x2: 'x2', y: 'size', fill: 'pools', title: 'title', inset: 0 })],
+      // Binned colours: a continuous legend needs a canvas, which jsdom lacks, and bins read easier.
+      color: { type: 'threshold', domain: color.domain, range: rampColours(color.domain.length + 1), legend: true, label: color.label, ...(color.tickFormat ? { tickFormat: color.tickFormat } : {}) },
+      marks: [...(t.classPoolsBucketed ? [] : fileMarks(t)), Plot.barX(bars, { x1: 'x1', x2: 'x2', y: 'size', fill: 'value', title: 'title', inset: 0 })],
     },
   };
+}
+
+export function classPoolsChart(t: Timeline | null): ChartSpec | null {
+  if (!t || t.classPools.length === 0) return null;
+  const thresholds = countThresholds(Math.max(...t.classPools.map((c) => c.pools)));
+  if (thresholds.length === 0) thresholds.push(2);
+  return classHeatmap(
+    t,
+    t.classPools,
+    {
+      id: 'class-pools',
+      title: 'Pools per size class over the dumps',
+      howToRead: 'Each row is a size class and each column a dump; the darker the cell, the more pools that class held. Blank means no pool.',
+      bucketNote: 'the largest pool count',
+      value: (c) => c.pools,
+      describe: (c) => `${formatInt(c.pools)} pools`,
+    },
+    { domain: thresholds, label: 'pools (colour bins)' },
+  );
+}
+
+/** Colour bins of a class's free-block share: most classes sit low; the top bins are the ones to fix. */
+const FREE_SHARE_BINS = [0.1, 0.25, 0.5, 0.75, 0.9];
+
+export function classFragmentationChart(t: Timeline | null): ChartSpec | null {
+  const withShare = t?.classPools.filter((c) => c.freeShare !== null) ?? [];
+  if (!t || withShare.length === 0) return null;
+  return classHeatmap(
+    t,
+    withShare,
+    {
+      id: 'class-fragmentation',
+      title: 'Fragmentation per size class over the dumps',
+      howToRead:
+        'Each row is a size class and each column a dump; the colour is the share of the class’s carved blocks that are free (available blocks ÷ (in use + available)). Dark cells that stay dark are classes whose pools are held by a few live blocks; blank means no pool.',
+      bucketNote: 'the largest share',
+      value: (c) => c.freeShare!,
+      describe: (c) => `${formatPercent(c.freeShare!)} of its carved blocks free (${formatInt(c.pools)} pools)`,
+    },
+    { domain: FREE_SHARE_BINS, label: 'free share of carved blocks', tickFormat: (x: number) => formatPercent(x, 0) },
+  );
 }
