@@ -23,3 +23,9 @@ export { statistics, compareTo, filterGroups } from './analysis/tracemalloc-stat
 export type { GroupBy, TraceFilter } from './analysis/tracemalloc-stats.js';
 export { analyseGrowth } from './analysis/growth.js';
 export { impliedPacking } from './analysis/packing.js';
+export { GcDebugStatsReader, parseGcDebugStats, sniffGcDebugStats } from './ingest/gc-debug-stats.js';
+export type { GcDebugStatsOptions, GcDebugStatsResult } from './ingest/gc-debug-stats.js';
+export { GcCallbacksReader, parseGcCallbacks, sniffGcCallbacks } from './ingest/gc-callbacks.js';
+export type { GcCallbacksOptions, GcCallbacksResult } from './ingest/gc-callbacks.js';
+export { summariseGc } from './analysis/gc-stats.js';
+export type { GcSummary, GcGenerationSummary, GcElapsedSummary } from './analysis/gc-stats.js';

@@ -13,6 +13,8 @@ import { pymallocParams, type PymallocParams } from '../model/params.js';
 import type { ModelFault } from '../model/pymalloc.js';
 import { Replay, type Marker, type ReplaySummary } from '../model/replay.js';
 import type { MallocStats } from '../model/types.js';
+import { ArenaTimelineRecorder, type ArenaTimeline } from './arena-timeline.js';
+import { arenaOccupancy, summariseOccupancy, type ArenaOccupancy, type OccupancySummary } from './pinned-arenas.js';
 
 export interface DumpDifference {
   /** 1-based line within the dump. */
@@ -38,6 +40,16 @@ export interface MarkerResult {
   differingLines?: number;
   recordedAllocatedBlocks?: number;
   modelAllocatedBlocks: number;
+  /** The model's live arenas at the marker: how many are pinned by a few blocks. */
+  occupancy: OccupancySummary;
+}
+
+/** Every live arena at one marker, for the pinned-arena map. */
+export interface ArenaMap {
+  marker: number;
+  event: number;
+  label?: string;
+  arenas: ArenaOccupancy[];
 }
 
 export interface ReplayRun {
@@ -46,6 +58,10 @@ export interface ReplayRun {
   params: PymallocParams;
   summary: ReplaySummary;
   markers: MarkerResult[];
+  /** Arenas live, allocated and released over the events (bounded, extremes kept). */
+  arenaTimeline: ArenaTimeline;
+  /** Per-arena occupancy at the last marker and at the marker with the most pinned arenas. */
+  arenaMaps: { last?: ArenaMap; mostPinned?: ArenaMap };
 }
 
 export interface ReplayRunOptions {
@@ -86,9 +102,14 @@ export function diffDumps(realText: string, modelText: string): { first?: DumpDi
 export async function replayRun(source: EventSource, version: string, opts: ReplayRunOptions = {}): Promise<ReplayRun> {
   const params = opts.params ?? pymallocParams(version);
   const markers: MarkerResult[] = [];
+  const timeline = new ArenaTimelineRecorder();
+  const arenaMaps: ReplayRun['arenaMaps'] = {};
   let index = 0;
+  let replay: Replay;
   const onMarker = (m: Marker) => {
     const modelText = formatAllocatorSection(m.stats);
+    const arenas = arenaOccupancy(replay.model.liveArenas(), params);
+    const occupancy = summariseOccupancy(arenas, params);
     const r: MarkerResult = {
       index: index++,
       event: m.event,
@@ -97,7 +118,11 @@ export async function replayRun(source: EventSource, version: string, opts: Repl
       modelText,
       recordedAllocatedBlocks: m.recordedAllocatedBlocks,
       modelAllocatedBlocks: m.modelAllocatedBlocks,
+      occupancy,
     };
+    const map: ArenaMap = { marker: r.index, event: r.event, label: r.label, arenas };
+    arenaMaps.last = map;
+    if (occupancy.pinned > 0 && occupancy.pinned > (arenaMaps.mostPinned?.arenas.filter((a) => a.pinned).length ?? 0)) arenaMaps.mostPinned = map;
     if (!opts.skipReal && !opts.params && m.label) {
       const file = source.resolveLabel(m.label);
       if (existsSync(file)) {
@@ -119,7 +144,7 @@ export async function replayRun(source: EventSource, version: string, opts: Repl
     opts.onMarker?.(r);
     if (opts.keepMarkers !== false) markers.push(r);
   };
-  const replay = new Replay({ params, synthetic: Boolean(opts.params), onMarker, onProgress: opts.onProgress, fault: opts.fault });
-  for await (const batch of source.batches()) for (const e of batch) replay.push(e);
-  return { file: source.file, version, params, summary: replay.end(), markers };
+  replay = new Replay({ params, synthetic: Boolean(opts.params), onMarker, onProgress: opts.onProgress, onArenaChange: (c) => timeline.add(c), fault: opts.fault });
+  for await (const batch of source.columns()) replay.pushBatch(batch);
+  return { file: source.file, version, params, summary: replay.end(), markers, arenaTimeline: timeline.finish(), arenaMaps };
 }

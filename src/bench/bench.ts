@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MallocStatsReader } from '../ingest/malloc-stats.js';
 import { benchCapture } from './capture-bench.js';
+import { benchReplay } from './replay-bench.js';
 import { benchTracemalloc } from './tracemalloc-bench.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -77,5 +78,5 @@ function benchMallocStats(): boolean {
   return ok;
 }
 
-const results = [benchMallocStats(), await benchCapture(), benchTracemalloc()];
+const results = [benchMallocStats(), await benchCapture(), await benchReplay(), benchTracemalloc()];
 process.exitCode = results.every(Boolean) ? 0 : 1;

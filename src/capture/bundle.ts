@@ -24,6 +24,8 @@ export interface RecorderStatus {
   gc_events: number;
   threads: number;
   helper_attached: boolean;
+  /** Records appended before the helper attached (-1: never); older recorders do not write it. */
+  attach_record?: number;
   hooks_at_attach: boolean | null;
   hooks_at_end: boolean;
   hooks_lost: boolean;
@@ -299,6 +301,7 @@ export async function finishBundle(b: BundleInput): Promise<Recording> {
       sourceSha256: b.recorder.sourceSha256,
       internalHeaders: b.recorder.internalHeaders,
       youngCount: b.recorder.internalHeaders,
+      gcState: b.recorder.internalHeaders,
       allocatedBlocks: markers.find((m) => m.allocatedBlocksSource)?.allocatedBlocksSource ?? null,
       exitDump: py.params.exitDump,
       statsAt: b.statsAt,
@@ -311,6 +314,7 @@ export async function finishBundle(b: BundleInput): Promise<Recording> {
     hooks: {
       helperAttached: status?.helper_attached ?? false,
       atAttach: status?.hooks_at_attach ?? null,
+      attachRecord: status?.attach_record !== undefined && status.attach_record >= 0 ? status.attach_record : null,
       atEnd: status?.hooks_at_end ?? null,
       lost: Boolean(status?.hooks_lost || lost),
       env: b.env,

@@ -14,6 +14,7 @@ import { CpymemError } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
 import { Progress } from '../util/progress.js';
 import { parseSize } from '../util/size.js';
+import { VERSION } from '../version.js';
 
 export interface ReplayArgs {
   events: string;
@@ -25,6 +26,7 @@ export interface ReplayArgs {
   asPython?: string;
   inputFormat?: EventFormat;
   quiet?: boolean;
+  output?: string;
 }
 
 /** The geometry of a what-if, or undefined when none was asked for. */
@@ -83,22 +85,36 @@ function describe(run: ReplayRun, title: string): string[] {
 
 export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
   const input = resolve(io.cwd, args.events);
-  const version = versionOf(openEventInput(input, args.inputFormat), args.python);
+  const source = openEventInput(input, args.inputFormat);
+  const version = versionOf(source, args.python);
   if (!version) throw new CpymemError(`${args.events}: the events do not say which CPython recorded them; pass --python (e.g. --python 3.11)`, 2, 'E_USAGE');
   const base = pymallocParams(version);
   const whatIf = whatIfParams(base, args);
   const dumpDir = args.dumpDir ? resolve(io.cwd, args.dumpDir) : undefined;
-  const progress = new Progress(io, 'cpymem: replaying events', args.quiet);
+  // A bar when the total is known (a bundle's manifest counts its records), the count otherwise.
+  const total = source.manifest?.counts.records;
+  const progress = (what: string) => {
+    const p = new Progress(io, `cpymem: replaying${what}`, args.quiet, { unit: 'events', rate: true });
+    return { onProgress: (n: number) => p.update(n, total), done: () => p.done() };
+  };
   const writeDump = (m: MarkerResult) => {
     if (!dumpDir) return;
     const name = m.label ? basename(m.label) : `${String(m.index).padStart(3, '0')}.txt`;
     writeFileAtomic(resolve(dumpDir, name), m.modelText);
   };
-  const run = await replayRun(openEventInput(input, args.inputFormat), version, { skipReal: true, onMarker: whatIf ? undefined : writeDump, onProgress: (n) => progress.update(n) });
+  const asRecorded = progress('');
+  const run = await replayRun(source, version, { skipReal: !args.output, onMarker: whatIf ? undefined : writeDump, onProgress: asRecorded.onProgress });
+  asRecorded.done();
+  const whatIfProgress = progress(' (what if)');
   const alt = whatIf
-    ? await replayRun(openEventInput(input, args.inputFormat), version, { params: whatIf, onMarker: writeDump, onProgress: (n) => progress.update(n) })
+    ? await replayRun(openEventInput(input, args.inputFormat), version, { params: whatIf, onMarker: writeDump, onProgress: whatIfProgress.onProgress })
     : undefined;
-  progress.done();
+  whatIfProgress.done();
+  if (args.output) {
+    const output = resolve(io.cwd, args.output);
+    writeFileAtomic(output, await replayReport(args.events, run, alt, args.asPython ? `as CPython ${args.asPython}` : 'what if'));
+    if (!args.json) io.stderr(`wrote ${output}\n`);
+  }
   if (args.json) {
     io.stdout(`${JSON.stringify({ schema: 1, file: args.events, replay: summaryJson(run), whatIf: alt ? summaryJson(alt) : null }, null, 2)}\n`);
     return 0;
@@ -113,6 +129,28 @@ export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
   return 0;
 }
 
+/**
+ * The HTML page of a replay: the replay sections, then the malloc-stats sections drawn from the
+ * model's dumps at the markers (fragmentation, size classes, per-class fragmentation over time).
+ */
+async function replayReport(file: string, run: ReplayRun, alt: ReplayRun | undefined, whatIfTitle: string): Promise<string> {
+  const { buildReportData, renderReport } = await import('../report/index.js');
+  const { renderChart } = await import('../report/render.js');
+  const { renderReplaySections } = await import('../report/replay-section.js');
+  const { buildReplayReportData } = await import('../report/replay-data.js');
+  const replay = buildReplayReportData(file, run, alt, whatIfTitle);
+  const dumps = run.markers.map((m) => m.model);
+  const data = buildReportData(dumps.length ? [{ file: `${file} (model dumps at the markers)`, dumps, warnings: [] }] : []);
+  return renderReport(data, {
+    title: `cpymem report: replay of ${basename(file)}`,
+    generator: `cpymem ${VERSION}`,
+    sections: renderReplaySections(replay, renderChart),
+    extraData: { replay },
+    mallocStats: dumps.length > 0,
+    lede: `${formatInt(run.summary.events)} recorded events replayed through the pymalloc model of CPython ${run.version}.`,
+  });
+}
+
 const command: CommandModule<object, ReplayArgs> = {
   command: 'replay <events>',
   describe: 'Replay a capture bundle or events CSV through the pymalloc model (dumps, summary, what-if geometry)',
@@ -121,6 +159,7 @@ const command: CommandModule<object, ReplayArgs> = {
       .positional('events', { type: 'string', demandOption: true, describe: 'a capture bundle directory or an events CSV (.csv, .csv.gz)' })
       .option('dump-dir', { type: 'string', describe: "write the model's _PyObject_DebugMallocStats text at every marker into DIR" })
       .option('json', { type: 'boolean', describe: 'print a JSON summary' })
+      .option('output', { alias: 'o', type: 'string', describe: 'write an HTML report (arena timeline, pinned arenas, model vs real, fragmentation) to this file' })
       .option('arena-size', { type: 'string', describe: 'what if: another arena size (e.g. 256KiB)' })
       .option('pool-size', { type: 'string', describe: 'what if: another pool size (e.g. 4KiB)' })
       .option('as-python', { type: 'string', describe: "what if: another CPython version's geometry (e.g. 3.9)" })

@@ -8,8 +8,9 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import type { Event, EventDomain, EventOp, Recording } from '../model/types.js';
+import { EVENT_OPS, FLAG_YOUNG, OP_ARENA_FREE, OP_GC_START, OP_GC_STOP, OP_NOTE, OP_STATS, type Event, type EventBatch, type EventOp, type Recording } from '../model/types.js';
 import { InputError } from '../util/errors.js';
+import { createEventBatch, eventsOfBatch } from './event-batch.js';
 
 export const BUNDLE_FORMAT = 'cpymem-capture';
 export const EVENTS_MAGIC = 'CPYMEMEV';
@@ -17,15 +18,12 @@ export const EVENTS_HEADER_SIZE = 64;
 export const RECORD_SIZE = 32;
 
 /** Op codes of events.bin, index = code. */
-export const OP_CODES: readonly (EventOp | undefined)[] = [
-  undefined, 'malloc', 'calloc', 'realloc', 'free', 'arena_alloc', 'arena_free', 'gc_start', 'gc_stop', 'stats', 'note',
-];
-const DOMAINS: readonly (EventDomain | undefined)[] = [undefined, 'mem', 'obj', undefined];
-const FLAG_NESTED = 0x04;
-const FLAG_YOUNG = 0x08;
+export const OP_CODES: readonly (EventOp | undefined)[] = EVENT_OPS;
 const TWO32 = 2 ** 32;
 /** Above this a u64 no longer fits a JS number exactly (2^53). */
 const MAX_HI = 2 ** 21;
+/** The bits of a high word at or above MAX_HI. */
+const HI_OVERFLOW = ~(MAX_HI - 1);
 
 export interface EventsHeader {
   formatVersion: number;
@@ -47,6 +45,8 @@ export interface EventSource {
   resolveLabel(label: string): string;
   /** The events in recorded order, in batches (cheaper than one await per event). */
   batches(): AsyncIterable<Event[]>;
+  /** The same events as column batches, each valid until the next is asked for (EventBatch). */
+  columns(): AsyncIterable<EventBatch>;
 }
 
 /** Every event of a source, one at a time. */
@@ -133,17 +133,24 @@ export function parseEventsHeader(buf: Buffer, file: string): EventsHeader {
 
 /**
  * Decodes events.bin bytes pushed in chunks of any size (csv-parse style: one push-based core for
- * whole-file and streaming use). Records are decoded in place; a record split across chunks is
- * carried over.
+ * whole-file and streaming use). The bytes are copied into a 4-byte-aligned work buffer (a
+ * decompressed chunk can start anywhere) and the records read as 32-bit words into the columns of
+ * one EventBatch, reused from push to push: no object per record. A record split across chunks
+ * stays in the work buffer until the rest arrives.
  */
 export class EventsBinDecoder {
   header?: EventsHeader;
   /** Records decoded so far. */
   records = 0;
-  private carry: Buffer = Buffer.alloc(0);
+  private work = new Uint8Array(0);
+  private words = new Uint32Array(0);
+  /** Bytes waiting in `work`: the header, or less than one record. */
+  private have = 0;
+  /** File offset of work[0]. */
   private offset = 0;
   /** The young count carried so far: records store it as a delta from the previous one. */
   private young = 0;
+  private batch = createEventBatch(0);
 
   constructor(
     private readonly file: string,
@@ -151,41 +158,96 @@ export class EventsBinDecoder {
   ) {}
 
   /** Decode what can be decoded of this chunk; returns the events. */
-  push(chunk: Buffer): Event[] {
-    let buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+  push(chunk: Uint8Array): Event[] {
+    return eventsOfBatch(this.pushBatch(chunk));
+  }
+
+  /** Decode what can be decoded of this chunk into the decoder's batch (valid until the next push). */
+  pushBatch(chunk: Uint8Array): EventBatch {
+    const need = this.have + chunk.length;
+    if (need > this.work.length) {
+      // Room for the carried bytes and the chunk, in whole words; the stream's chunks are ≤ 1 MiB.
+      const work = new Uint8Array(Math.max(need + 3, 2 * this.work.length, 1024) & ~3);
+      work.set(this.work.subarray(0, this.have));
+      this.work = work;
+      this.words = new Uint32Array(work.buffer);
+    }
+    this.work.set(chunk, this.have);
+    this.have = need;
     let pos = 0;
     if (!this.header) {
-      if (buf.length < EVENTS_HEADER_SIZE) {
-        this.carry = Buffer.from(buf);
-        return [];
-      }
-      this.header = parseEventsHeader(buf.subarray(0, EVENTS_HEADER_SIZE), this.file);
+      if (this.have < EVENTS_HEADER_SIZE) return this.emptyBatch();
+      this.header = parseEventsHeader(Buffer.from(this.work.buffer, 0, EVENTS_HEADER_SIZE), this.file);
       pos = EVENTS_HEADER_SIZE;
-      this.offset = EVENTS_HEADER_SIZE;
     }
-    const out: Event[] = [];
-    const end = pos + Math.floor((buf.length - pos) / RECORD_SIZE) * RECORD_SIZE;
-    for (; pos < end; pos += RECORD_SIZE) {
-      out.push(this.decode(buf, pos, this.offset));
-      this.offset += RECORD_SIZE;
-    }
-    this.records += out.length;
-    this.carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
-    buf = Buffer.alloc(0);
-    return out;
+    const n = Math.floor((this.have - pos) / RECORD_SIZE);
+    const b = this.batchOf(n);
+    this.decodeRecords(b, pos >> 2, n);
+    pos += n * RECORD_SIZE;
+    this.records += n;
+    this.offset += pos;
+    if (pos < this.have) this.work.copyWithin(0, pos, this.have);
+    this.have -= pos;
+    return b;
   }
 
   /** Call at the end of input: a missing header or a trailing partial record is an error. */
   end(): void {
-    if (!this.header) throw new InputError({ file: this.file, offset: this.carry.length }, `expected a ${EVENTS_HEADER_SIZE}-byte header, found ${this.carry.length} bytes`, 'E_EVENTS_HEADER');
-    if (this.carry.length) {
-      throw new InputError({ file: this.file, offset: this.offset }, `expected a whole ${RECORD_SIZE}-byte record, found ${this.carry.length} trailing bytes (truncated file?)`, 'E_EVENTS_TRUNCATED');
+    if (!this.header) throw new InputError({ file: this.file, offset: this.have }, `expected a ${EVENTS_HEADER_SIZE}-byte header, found ${this.have} bytes`, 'E_EVENTS_HEADER');
+    if (this.have) {
+      throw new InputError({ file: this.file, offset: this.offset }, `expected a whole ${RECORD_SIZE}-byte record, found ${this.have} trailing bytes (truncated file?)`, 'E_EVENTS_TRUNCATED');
     }
   }
 
-  private u64(buf: Buffer, at: number, offset: number, what: string, signedAllOnes: boolean): number {
-    const lo = buf.readUInt32LE(at);
-    const hi = buf.readUInt32LE(at + 4);
+  private emptyBatch(): EventBatch {
+    this.batch.length = 0;
+    this.batch.labels.clear();
+    return this.batch;
+  }
+
+  private batchOf(n: number): EventBatch {
+    if (n > this.batch.op.length) this.batch = createEventBatch(Math.max(n, 2 * this.batch.op.length));
+    this.batch.length = n;
+    this.batch.labels.clear();
+    return this.batch;
+  }
+
+  /**
+   * The hot loop: n records from word w0 of the work buffer. Word 0 of a record is op | flags << 8 |
+   * thread << 16, word 1 the young delta, then size, ptr and result as (low, high) word pairs.
+   * Allocator and arena records whose u64s fit 53 bits are stored straight; the rest (gc, stats,
+   * note, anything out of range) take decodeOther().
+   */
+  private decodeRecords(b: EventBatch, w0: number, n: number): void {
+    const words = this.words;
+    const { op, flags, thread, young, size, ptr, result } = b;
+    let yc = this.young;
+    for (let i = 0, w = w0; i < n; i++, w += 8) {
+      const head = words[w]!;
+      const code = head & 0xff;
+      const f = (head >>> 8) & 0xff;
+      op[i] = code;
+      flags[i] = f;
+      thread[i] = head >>> 16;
+      if (f & FLAG_YOUNG) yc = (yc + (words[w + 1]! | 0)) | 0;
+      young[i] = yc;
+      const sHi = words[w + 3]!;
+      const pHi = words[w + 5]!;
+      const rHi = words[w + 7]!;
+      if (code !== 0 && code <= OP_ARENA_FREE && ((sHi | pHi | rHi) & HI_OVERFLOW) === 0) {
+        size[i] = sHi * TWO32 + words[w + 2]!;
+        ptr[i] = pHi * TWO32 + words[w + 4]!;
+        result[i] = rHi * TWO32 + words[w + 6]!;
+      } else {
+        this.decodeOther(b, i, w, code, this.offset + 4 * w);
+      }
+    }
+    this.young = yc;
+  }
+
+  private u64(at: number, offset: number, what: string, signedAllOnes: boolean): number {
+    const lo = this.words[at]!;
+    const hi = this.words[at + 1]!;
     if (hi >= MAX_HI) {
       if (signedAllOnes && hi === 0xffffffff && lo === 0xffffffff) return -1;
       throw new InputError({ file: this.file, offset }, `expected ${what} below 2^53, found 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`, 'E_EVENTS_VALUE');
@@ -193,50 +255,43 @@ export class EventsBinDecoder {
     return hi * TWO32 + lo;
   }
 
-  private decode(buf: Buffer, at: number, offset: number): Event {
-    const code = buf[at]!;
+  /** The records the hot loop leaves: gc, stats and note records, and every error. */
+  private decodeOther(b: EventBatch, i: number, w: number, code: number, offset: number): void {
     const op = OP_CODES[code];
     if (!op) throw new InputError({ file: this.file, offset }, `expected an op code 1–${OP_CODES.length - 1}, found ${code}`, 'E_EVENTS_OP');
-    const flags = buf[at + 1]!;
-    const e: Event = { op, thread: buf.readUInt16LE(at + 2), size: 0, ptr: 0, result: 0 };
-    const isGc = op === 'gc_start' || op === 'gc_stop';
-    if (isGc) {
-      e.generation = this.u64(buf, at + 8, offset, 'a generation', true);
-      e.collected = this.u64(buf, at + 16, offset, 'a count', true);
-      e.uncollectable = this.u64(buf, at + 24, offset, 'a count', true);
+    b.size[i] = 0;
+    b.ptr[i] = 0;
+    b.result[i] = 0;
+    if (code === OP_GC_START || code === OP_GC_STOP) {
+      b.size[i] = this.u64(w + 2, offset, 'a generation', true);
+      b.ptr[i] = this.u64(w + 4, offset, 'a count', true);
+      b.result[i] = this.u64(w + 6, offset, 'a count', true);
     } else {
-      e.size = this.u64(buf, at + 8, offset, 'a size', op === 'stats');
-      if (op === 'stats' || op === 'note') {
-        const index = this.u64(buf, at + 16, offset, 'an index', false);
-        const label = this.labelOf(op, index, offset);
-        if (label !== undefined) e.label = label;
+      b.size[i] = this.u64(w + 2, offset, 'a size', code === OP_STATS);
+      if (code === OP_STATS || code === OP_NOTE) {
+        const index = this.u64(w + 4, offset, 'an index', false);
+        const label = this.labelOf(op as 'stats' | 'note', index, offset);
+        if (label !== undefined) b.labels.set(i, label);
       } else {
-        e.ptr = this.u64(buf, at + 16, offset, 'a pointer', false);
-        e.result = this.u64(buf, at + 24, offset, 'a pointer', false);
+        b.ptr[i] = this.u64(w + 4, offset, 'a pointer', false);
+        b.result[i] = this.u64(w + 6, offset, 'a pointer', false);
       }
     }
-    const domain = DOMAINS[flags & 3];
-    if (domain && (op === 'malloc' || op === 'calloc' || op === 'realloc' || op === 'free')) e.domain = domain;
-    if (op === 'arena_alloc' || op === 'arena_free') e.nested = (flags & FLAG_NESTED) !== 0;
-    if (flags & FLAG_YOUNG) {
-      this.young = (this.young + buf.readInt32LE(at + 4)) | 0;
-      e.young = this.young;
-    }
-    return e;
   }
 }
 
-/** Stream the records of an events.bin or events.bin.gz file. */
-export async function* readEventsBin(file: string, labelOf?: (op: 'stats' | 'note', index: number, offset: number) => string | undefined): AsyncIterable<Event[]> {
+/** Stream the records of an events.bin or events.bin.gz file, as column batches (see EventBatch). */
+export async function* readEventsBinBatches(file: string, labelOf?: (op: 'stats' | 'note', index: number, offset: number) => string | undefined): AsyncIterable<EventBatch> {
   const dec = new EventsBinDecoder(file, labelOf);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const gz = file.endsWith('.gz');
+  // zlib inflates on libuv's thread pool: while this thread decodes one chunk, the next is inflated.
   const stream = gz ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   if (gz) raw.on('error', (err) => stream.destroy(err));
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const events = dec.push(chunk);
-      if (events.length) yield events;
+      const batch = dec.pushBatch(chunk);
+      if (batch.length) yield batch;
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -249,6 +304,11 @@ export async function* readEventsBin(file: string, labelOf?: (op: 'stats' | 'not
     raw.destroy();
   }
   dec.end();
+}
+
+/** Stream the records of an events.bin or events.bin.gz file, as Event objects. */
+export async function* readEventsBin(file: string, labelOf?: (op: 'stats' | 'note', index: number, offset: number) => string | undefined): AsyncIterable<Event[]> {
+  for await (const batch of readEventsBinBatches(file, labelOf)) yield eventsOfBatch(batch);
 }
 
 /** Open a bundle for reading: the manifest now, the events as they are iterated. */
@@ -267,5 +327,6 @@ export function openEventsBundle(path: string): EventSource {
     manifest,
     resolveLabel: (label) => join(dir, label),
     batches: () => readEventsBin(file, labelOf),
+    columns: () => readEventsBinBatches(file, labelOf),
   };
 }

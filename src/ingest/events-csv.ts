@@ -6,7 +6,8 @@ import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { constants as zc, createGunzip, gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse';
-import type { Event, EventOp } from '../model/types.js';
+import type { Event, EventBatch, EventOp } from '../model/types.js';
+import { batchOfEvents } from './event-batch.js';
 import { InputError, showValue } from '../util/errors.js';
 import type { EventSource } from './events-bundle.js';
 
@@ -233,6 +234,11 @@ function isGzip(file: string): boolean {
   }
 }
 
+async function* columnsOf(batches: AsyncIterable<Event[]>): AsyncIterable<EventBatch> {
+  let into: EventBatch | undefined;
+  for await (const events of batches) yield (into = batchOfEvents(events, into));
+}
+
 /** Open an events CSV: stats labels are paths relative to the CSV's directory. */
 export function openEventsCsv(file: string): EventSource {
   const base = dirname(file);
@@ -241,5 +247,6 @@ export function openEventsCsv(file: string): EventSource {
     file,
     resolveLabel: (label) => join(base, label),
     batches: () => readEventsCsv(file),
+    columns: () => columnsOf(readEventsCsv(file)),
   };
 }

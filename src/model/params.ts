@@ -220,3 +220,65 @@ export const CAPTURE_PARAMS: readonly CaptureParams[] = [
 export function captureParams(version: string): CaptureParams | undefined {
   return CAPTURE_PARAMS.find((p) => inRange(version, p.min, p.max));
 }
+
+// ---- cyclic GC (Modules/gcmodule.c ≤3.12, Python/gc.c 3.13+) ----
+// ../shared/cpython-memory-facts.md §3. Checked against real runs: the young count and every
+// collection of capture bundles of 3.8.18–3.13.0 (fixtures/bundles, src/model/gc.ts), the default
+// thresholds of 3.14.2 (pyodide, fixtures/gc). Rows are keyed by full versions because 3.14 changed
+// its collector in a patch release; a bare "3.14" reads as 3.14.0.
+
+export interface GcParams {
+  min: string;
+  max: string;
+  /**
+   * generational: three generations, gen g collected when count_g > threshold_g (oldest first).
+   * incremental (3.14.0–3.14.4): a young generation and two old "spaces"; every automatic
+   * collection is an increment (reported as generation 1).
+   */
+  collector: 'generational' | 'incremental';
+  /** gc.get_threshold() at start-up (incremental: young, scan-rate factor, 0). */
+  thresholds: readonly [number, number, number];
+  /**
+   * in-allocation (≤3.11): the allocation that makes count0 exceed threshold0 collects at once,
+   * inside _PyObject_GC_Alloc (≤3.10) / _PyObject_GC_Link (3.11).
+   * eval-breaker (3.12+): that allocation only schedules a collection (_Py_ScheduleGC); it runs at
+   * the next eval-breaker check, which re-selects the generation from the counts then and does
+   * nothing if none is due any more.
+   */
+  trigger: 'in-allocation' | 'eval-breaker';
+  /**
+   * collect_generations / gc_select_generation: the oldest generation is collected only when
+   * long_lived_pending >= long_lived_total / 4 (integer division), else the next younger due one.
+   */
+  longLivedRule: boolean;
+  /** Full collections untrack dicts whose contents are all untracked (3.14.5+ never does). */
+  untracksDicts: boolean;
+  /** Immortal tracked objects met by a collection: kept, moved to the permanent generation, or untracked. */
+  immortals: 'kept' | 'permanent' | 'untracked';
+  /** Where GC state lives: the runtime (3.8) or each interpreter (3.9+). */
+  stateScope: 'runtime' | 'interpreter';
+  /** The function that counts +1 per GC-object allocation. */
+  countedIn: '_PyObject_GC_Alloc' | '_PyObject_GC_Link';
+  /** A fact of the row that was read in a source copy but not checked on a real run. */
+  unverified?: string;
+}
+
+export const GC_PARAMS: readonly GcParams[] = [
+  { min: '3.8', max: '3.8.99', collector: 'generational', thresholds: [700, 10, 10], trigger: 'in-allocation', longLivedRule: true, untracksDicts: true, immortals: 'kept', stateScope: 'runtime', countedIn: '_PyObject_GC_Alloc' },
+  { min: '3.9', max: '3.10.99', collector: 'generational', thresholds: [700, 10, 10], trigger: 'in-allocation', longLivedRule: true, untracksDicts: true, immortals: 'kept', stateScope: 'interpreter', countedIn: '_PyObject_GC_Alloc' },
+  { min: '3.11', max: '3.11.99', collector: 'generational', thresholds: [700, 10, 10], trigger: 'in-allocation', longLivedRule: true, untracksDicts: true, immortals: 'kept', stateScope: 'interpreter', countedIn: '_PyObject_GC_Link' },
+  { min: '3.12', max: '3.12.99', collector: 'generational', thresholds: [700, 10, 10], trigger: 'eval-breaker', longLivedRule: true, untracksDicts: true, immortals: 'permanent', stateScope: 'interpreter', countedIn: '_PyObject_GC_Link' },
+  { min: '3.13', max: '3.13.99', collector: 'generational', thresholds: [2000, 10, 10], trigger: 'eval-breaker', longLivedRule: true, untracksDicts: true, immortals: 'permanent', stateScope: 'interpreter', countedIn: '_PyObject_GC_Link' },
+  { min: '3.14', max: '3.14.4', collector: 'incremental', thresholds: [2000, 10, 0], trigger: 'eval-breaker', longLivedRule: false, untracksDicts: false, immortals: 'untracked', stateScope: 'interpreter', countedIn: '_PyObject_GC_Link',
+    unverified: 'the increment sizes (work_to_do, heap_size) of 3.14.0–3.14.4 are not modelled: every automatic collection is counted as one increment' },
+  { min: '3.14.5', max: '3.14.99', collector: 'generational', thresholds: [2000, 10, 10], trigger: 'eval-breaker', longLivedRule: true, untracksDicts: false, immortals: 'untracked', stateScope: 'interpreter', countedIn: '_PyObject_GC_Link',
+    unverified: 'read in the 3.14.7 source (gh-142516 restored the generational collector); no 3.14.5+ run recorded' },
+];
+
+/** The cyclic GC of a CPython version ("3.11", "3.11.7", "3.14.5"). Throws for versions without a row. */
+export function gcParams(version: string): GcParams {
+  const v = version.trim().replace(/[^\d.].*$/, '');
+  const row = GC_PARAMS.find((p) => compareVersions(v, p.min) >= 0 && compareVersions(v, p.max) <= 0);
+  if (!row) throw new Error(`no GC model for CPython ${version} (known: 3.8–3.14)`);
+  return row;
+}

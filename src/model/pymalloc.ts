@@ -8,6 +8,8 @@
 // Addresses are JS numbers: user-space addresses stay below 2^53, so they are exact; bit masks are
 // done with arithmetic because JS bitwise operators are 32-bit.
 
+import { AddressTable } from './address-table.js';
+import { ArenaMap } from './arena-map.js';
 import { blocksPerPool, type PymallocParams } from './params.js';
 import type { MallocStats, SizeClassRow } from './types.js';
 
@@ -51,6 +53,9 @@ export interface Arena {
 }
 
 const DUMMY = 0xffff;
+const NULL = 0;
+/** What malloc/realloc return when the raw allocator served the request (PymallocModel.RAW). */
+const RAW = -1;
 const INITIAL_ARENA_OBJECTS = 16;
 
 /** Where new arenas' addresses come from: the run's log, or synthetic ones for "what if". */
@@ -80,11 +85,17 @@ export class PymallocModel {
   private arenas: Arena[] = [];
   private unusedArenas: Arena | null = null;
   private usableArenas: Arena | null = null;
-  /** Arenas by floor(address / ARENA_SIZE) of their first byte. */
-  private readonly arenaByKey = new Map<number, Arena>();
+  /** address_in_range(): live arenas by address. */
+  private readonly arenaMap: ArenaMap<Arena>;
+  /** The carved pools of live arenas by pool number, floor(address / POOL_SIZE): POOL_ADDR(p). */
+  private readonly poolTable = new AddressTable<Pool>();
   /** Arena-map nodes ever created (never freed): mid nodes by top index, bottom nodes by (top, mid). */
   private readonly mapMid = new Set<number>();
   private readonly mapBot = new Set<number>();
+
+  /** POOL_OVERHEAD and POOL_SIZE, read on every call. */
+  private readonly poolOverhead: number;
+  private readonly poolSize: number;
 
   narenasCurrentlyAllocated = 0;
   ntimesArenaAllocated = 0;
@@ -99,6 +110,9 @@ export class PymallocModel {
     private readonly fault?: ModelFault,
   ) {
     this.maxPoolsInArena = Math.floor(params.arenaSize / params.poolSize);
+    this.arenaMap = new ArenaMap(params.arenaSize);
+    this.poolOverhead = params.poolOverhead;
+    this.poolSize = params.poolSize;
     this.alignShift = Math.log2(params.alignment);
     this.classes = params.smallRequestThreshold / params.alignment;
     this.usedpools = [];
@@ -150,7 +164,7 @@ export class PymallocModel {
     }
     ao.poolAddress = ao.firstPool;
     ao.ntotalpools = ao.nfreepools;
-    this.arenaByKey.set(Math.floor(address / this.params.arenaSize), ao);
+    this.arenaMap.add(ao);
     this.markArenaMap(address);
     this.hooks.onArenaAlloc?.(address);
     return ao;
@@ -175,45 +189,59 @@ export class PymallocModel {
 
   /** The arena holding `p`, as address_in_range() decides; undefined for raw memory. */
   arenaOf(p: number): Arena | undefined {
-    const size = this.params.arenaSize;
-    const k = Math.floor(p / size);
-    let a = this.arenaByKey.get(k);
-    if (a !== undefined && a.address <= p && p < a.address + size) return a;
-    a = this.arenaByKey.get(k - 1);
-    if (a !== undefined && a.address <= p && p < a.address + size) return a;
-    return undefined;
+    return this.arenaMap.find(p);
   }
 
-  private poolOf(p: number, ao: Arena): Pool {
-    const idx = Math.floor((p - ao.firstPool) / this.params.poolSize);
-    const pool = idx >= 0 ? ao.pools[idx] : undefined;
-    if (pool === undefined) throw new ModelError(`pointer 0x${p.toString(16)} is in arena 0x${ao.address.toString(16)} but in no carved pool`);
+  /**
+   * address_in_range(p) and POOL_ADDR(p) in one lookup: the carved pool holding p, undefined when
+   * p is raw memory. (Pools are POOL_SIZE-aligned and lie wholly inside their arena, so the pool
+   * number finds it; a pointer into an arena but into no carved pool is refused.)
+   */
+  private poolOf(p: number): Pool | undefined {
+    const pool = this.poolTable.get(Math.floor(p / this.poolSize));
+    if (pool === undefined) {
+      const ao = this.arenaMap.find(p);
+      if (ao !== undefined) this.noPool(p, ao);
+    }
     return pool;
+  }
+
+  private noPool(p: number, ao: Arena): never {
+    throw new ModelError(`pointer 0x${p.toString(16)} is in arena 0x${ao.address.toString(16)} but in no carved pool`);
   }
 
   // ---- allocation ---------------------------------------------------------------------------
 
-  /** pymalloc_alloc(): a block of 1..512 bytes; null when a new arena could not be had. */
-  private pymallocAlloc(nbytes: number): number | null {
+  /**
+   * pymalloc_alloc(): a block of 1..512 bytes; NULL (0) when a new arena could not be had.
+   * (The address is computed here, on both paths, from block indices: an address that came back
+   * from a call that is not inlined would make V8 box every address this returns.)
+   */
+  private pymallocAlloc(nbytes: number): number {
     const size = (nbytes - 1) >> this.alignShift;
     const sentinel = this.usedpools[size]!;
-    const pool = sentinel.next!;
+    let pool = sentinel.next!;
+    let bp: number;
     if (pool !== sentinel) {
+      // The head of the free list of the class's first used pool.
       pool.count++;
-      const bp = pool.freeHead;
+      bp = pool.freeHead;
       const next = pool.link[bp]!;
       pool.freeHead = next;
       if (next < 0) this.poolExtend(pool, size);
-      return pool.base + this.params.poolOverhead + bp * this.sizeOf(size);
+    } else {
+      bp = this.allocateFromNewPool(size);
+      if (bp < 0) return NULL;
+      pool = sentinel.next!;
     }
-    return this.allocateFromNewPool(size);
+    return pool.base + this.poolOverhead + bp * this.sizeOf(size);
   }
 
   /** pymalloc_pool_extend(): carve the next virgin block, or unlink the pool once it is full. */
   private poolExtend(pool: Pool, size: number): void {
     if (pool.nextOffset <= pool.maxNextOffset) {
       const blockSize = this.sizeOf(size);
-      const k = (pool.nextOffset - this.params.poolOverhead) / blockSize;
+      const k = ((pool.nextOffset - this.poolOverhead) / blockSize) | 0;
       pool.freeHead = k;
       pool.link[k] = -1;
       pool.nextOffset += blockSize;
@@ -226,11 +254,15 @@ export class PymallocModel {
     prev.next = next;
   }
 
-  /** allocate_from_new_pool(): a pool from the most-used usable arena, LIFO freepools first. */
-  private allocateFromNewPool(size: number): number | null {
+  /**
+   * allocate_from_new_pool(): a pool from the most-used usable arena, LIFO freepools first, linked
+   * as the only member of usedpools[size]; returns the index of the block handed out in it, -1 for
+   * NULL (no arena could be had).
+   */
+  private allocateFromNewPool(size: number): number {
     if (this.usableArenas === null) {
       const ao = this.newArena();
-      if (ao === null) return null;
+      if (ao === null) return -1;
       this.usableArenas = ao;
       ao.nextarena = null;
       ao.prevarena = null;
@@ -244,10 +276,11 @@ export class PymallocModel {
     if (pool !== null) {
       ua.freepools = pool.next;
     } else {
-      const idx = (ua.poolAddress - ua.firstPool) / this.params.poolSize;
+      const idx = ((ua.poolAddress - ua.firstPool) / this.poolSize) | 0;
       pool = { base: ua.poolAddress, arena: ua, count: 0, szidx: DUMMY, freeHead: -1, link: EMPTY, nextOffset: 0, maxNextOffset: 0, next: null, prev: null };
       ua.pools[idx] = pool;
-      ua.poolAddress += this.params.poolSize;
+      this.poolTable.set(Math.floor(pool.base / this.poolSize), pool);
+      ua.poolAddress += this.poolSize;
     }
     ua.nfreepools--;
     if (ua.nfreepools === 0) {
@@ -266,32 +299,50 @@ export class PymallocModel {
       // An emptied pool reused for the same class: its free list is still valid (in free order).
       const bp = pool.freeHead;
       pool.freeHead = pool.link[bp]!;
-      return pool.base + this.params.poolOverhead + bp * blockSize;
+      return bp;
     }
     pool.szidx = size;
     const n = blocksPerPool(this.params, blockSize);
     if (pool.link.length !== n) pool.link = new Int32Array(n);
-    pool.nextOffset = this.params.poolOverhead + 2 * blockSize;
-    pool.maxNextOffset = this.params.poolSize - blockSize;
+    pool.nextOffset = this.poolOverhead + 2 * blockSize;
+    pool.maxNextOffset = this.poolSize - blockSize;
     pool.freeHead = 1;
     pool.link[1] = -1;
-    return pool.base + this.params.poolOverhead;
+    return 0;
   }
 
   // ---- free ---------------------------------------------------------------------------------
 
   /** pymalloc_free(): false when `p` is not pymalloc's (the caller frees it raw). */
   private pymallocFree(p: number): boolean {
-    const ao = this.arenaOf(p);
-    if (ao === undefined) return false;
-    const pool = this.poolOf(p, ao);
-    if (pool.count === 0) throw new ModelError(`free of 0x${p.toString(16)} in an empty pool`);
+    const pool = this.poolOf(p);
+    if (pool === undefined) return false;
+    // The block's index in its pool; a pointer that is not a block the pool handed out is refused.
+    // (Block indices are kept as int32: a fractional value stored in a pool would box every store.)
+    const off = p - pool.base - this.poolOverhead;
     const blockSize = this.sizeOf(pool.szidx);
-    const off = p - pool.base - this.params.poolOverhead;
-    const k = off / blockSize;
-    if (!Number.isInteger(k) || k < 0 || off >= pool.nextOffset - this.params.poolOverhead) {
-      throw new ModelError(`free of 0x${p.toString(16)}, which is not the start of a block handed out by its pool`);
+    const k = (off / blockSize) | 0;
+    if (k * blockSize !== off || off < 0 || off >= pool.nextOffset - this.poolOverhead || pool.count === 0) this.badFree(p, pool);
+    // Link the block to the front of the pool's free list.
+    const lastfree = pool.freeHead;
+    if (this.fault === undefined) {
+      pool.link[k] = lastfree;
+      pool.freeHead = k;
+    } else {
+      this.linkFreedBlock(pool, k);
     }
+    pool.count--;
+    if (lastfree < 0) {
+      this.insertToUsedpool(pool);
+      return true;
+    }
+    if (pool.count !== 0) return true;
+    this.insertToFreepool(pool);
+    return true;
+  }
+
+  /** pymalloc_free()'s linking, with the faults that change it (kept out of the hot path). */
+  private linkFreedBlock(pool: Pool, k: number): void {
     const lastfree = pool.freeHead;
     if (this.fault === 'fifo-free-list' && lastfree >= 0) {
       let t = lastfree;
@@ -302,14 +353,11 @@ export class PymallocModel {
       pool.link[k] = lastfree;
       pool.freeHead = k;
     }
-    pool.count--;
-    if (lastfree < 0) {
-      this.insertToUsedpool(pool);
-      return true;
-    }
-    if (pool.count !== 0) return true;
-    this.insertToFreepool(pool);
-    return true;
+  }
+
+  private badFree(p: number, pool: Pool): never {
+    if (pool.count === 0) throw new ModelError(`free of 0x${p.toString(16)} in an empty pool`);
+    throw new ModelError(`free of 0x${p.toString(16)}, which is not the start of a block handed out by its pool`);
   }
 
   /** insert_to_usedpool(): a pool that was full goes to the front of its class's ring. */
@@ -375,7 +423,8 @@ export class PymallocModel {
 
   private releaseArena(ao: Arena): void {
     const address = ao.address;
-    this.arenaByKey.delete(Math.floor(address / this.params.arenaSize));
+    this.arenaMap.remove(ao);
+    for (const pool of ao.pools) this.poolTable.delete(Math.floor(pool.base / this.poolSize));
     ao.address = 0;
     ao.pools = [];
     ao.freepools = null;
@@ -386,16 +435,16 @@ export class PymallocModel {
   // ---- the public allocator API (_PyObject_Malloc / Calloc / Realloc / Free) -------------------
 
   /** A result: the block's address, or RAW when the raw allocator served it. */
-  static readonly RAW = -1;
+  static readonly RAW = RAW;
 
   /** _PyObject_Malloc(n): pymalloc for 1..512 bytes, raw otherwise (and when no arena could be had). */
   malloc(nbytes: number): number {
     if (nbytes > 0 && nbytes <= this.params.smallRequestThreshold) {
       const p = this.pymallocAlloc(nbytes);
-      if (p !== null) return p;
+      if (p !== NULL) return p;
     }
     this.rawAllocatedBlocks++;
-    return PymallocModel.RAW;
+    return RAW;
   }
 
   /** _PyObject_Calloc(nelem, elsize): as malloc of the product. */
@@ -416,9 +465,8 @@ export class PymallocModel {
    */
   realloc(p: number, nbytes: number): number {
     if (p === 0) return this.malloc(nbytes);
-    const ao = this.arenaOf(p);
-    if (ao === undefined) return PymallocModel.RAW;
-    const pool = this.poolOf(p, ao);
+    const pool = this.poolOf(p);
+    if (pool === undefined) return RAW;
     const size = this.sizeOf(pool.szidx);
     if (nbytes <= size && (this.fault === 'shrink-off-by-one' ? 4 * nbytes >= 3 * size : 4 * nbytes > 3 * size)) return p;
     if (this.fault === 'realloc-free-first') {

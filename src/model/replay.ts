@@ -12,7 +12,7 @@
 
 import { PymallocModel, type ModelFault } from './pymalloc.js';
 import type { PymallocParams } from './params.js';
-import type { MallocStats } from './types.js';
+import { EVENT_OPS, FLAG_NESTED, OP_ARENA_ALLOC, OP_ARENA_FREE, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, OP_STATS, type EventBatch, type MallocStats } from './types.js';
 
 export type AllocOp = 'malloc' | 'calloc' | 'realloc' | 'free' | 'arena_alloc' | 'arena_free' | 'gc_start' | 'gc_stop' | 'stats' | 'note';
 
@@ -30,6 +30,18 @@ export interface AllocEvent {
   nested?: boolean;
   /** For stats: the real dump file. */
   label?: string;
+}
+
+/** One arena allocated or released by the model, with the counts right after it. */
+export interface ArenaChange {
+  /** 0-based index of the MEM/OBJ call that caused it. */
+  event: number;
+  kind: 'alloc' | 'free';
+  address: number;
+  /** narenas_currently_allocated after the change. */
+  current: number;
+  /** ntimes_arena_allocated after the change. */
+  allocatedTotal: number;
 }
 
 export interface Divergence {
@@ -70,6 +82,8 @@ export interface ReplayOptions {
   onMarker?(marker: Marker): void;
   /** Called every so many events (progress). */
   onProgress?(events: number): void;
+  /** Called when the model allocates or releases an arena (the arena timeline); `event` is the call's index. */
+  onArenaChange?(change: ArenaChange): void;
   /** Keep at most this many divergences (default 20). */
   maxDivergences?: number;
   /** A deliberately wrong model variant (negative controls in tests). */
@@ -85,10 +99,12 @@ export class Replay {
   /** recorded pointer → model pointer, for blocks whose addresses differ. */
   private readonly translate = new Map<number, number>();
   private nextSynthetic = 0x100000000000;
+  private readonly synthetic: boolean;
   private n = 0;
   readonly summary: ReplaySummary;
 
   constructor(private readonly opts: ReplayOptions) {
+    this.synthetic = Boolean(opts.synthetic);
     this.summary = {
       events: 0,
       addressesChecked: 0,
@@ -101,7 +117,13 @@ export class Replay {
     this.model = new PymallocModel(
       opts.params,
       () => this.takeArena(),
-      { onArenaFree: (address) => this.arenaFreed(address) },
+      {
+        onArenaFree: (address) => {
+          this.arenaFreed(address);
+          this.arenaChanged('free', address);
+        },
+        onArenaAlloc: (address) => this.arenaChanged('alloc', address),
+      },
       opts.fault,
     );
   }
@@ -125,6 +147,11 @@ export class Replay {
     return a;
   }
 
+  private arenaChanged(kind: 'alloc' | 'free', address: number): void {
+    const m = this.model;
+    this.opts.onArenaChange?.({ event: this.n, kind, address, current: m.narenasCurrentlyAllocated, allocatedTotal: m.ntimesArenaAllocated });
+  }
+
   private arenaFreed(address: number): void {
     if (this.opts.synthetic) return;
     const expected = this.freedQueue.shift();
@@ -145,67 +172,107 @@ export class Replay {
   }
 
   /** Compare a model result with the recorded one; remember the pair when they differ. */
-  private check(op: AllocOp, model: number, recorded: number): void {
-    const s = this.summary;
+  private check(code: number, model: number, recorded: number): void {
     if (recorded === 0) return; // a failed call: nothing to compare
+    const s = this.summary;
     s.addressesChecked++;
+    if (model === recorded && !this.synthetic) {
+      // The common case, once per allocation: nothing else to do unless a divergence left pointers
+      // to translate.
+      s.addressesPredicted++;
+      if (this.translate.size !== 0) this.translate.delete(recorded);
+      return;
+    }
+    const op = EVENT_OPS[code] as AllocOp;
     if (model === PymallocModel.RAW) {
       // Raw memory cannot be predicted, only that it is not in an arena.
-      if (this.opts.synthetic || !this.inModelArena(recorded)) s.addressesPredicted++;
+      if (this.synthetic || !this.inModelArena(recorded)) s.addressesPredicted++;
       else this.diverge(op, 'a raw block (outside every arena)', `${hex(recorded)}, inside an arena`);
       this.translate.delete(recorded);
       return;
     }
-    if (model === recorded && !this.opts.synthetic) {
-      s.addressesPredicted++;
-      this.translate.delete(recorded);
-      return;
-    }
-    if (this.opts.synthetic) s.addressesPredicted++;
+    if (this.synthetic) s.addressesPredicted++;
     else this.diverge(op, hex(model), hex(recorded));
     this.translate.set(recorded, model);
   }
 
   private modelPtr(recorded: number): number {
-    if (recorded === 0) return 0;
+    if (recorded === 0 || this.translate.size === 0) return recorded;
     return this.translate.get(recorded) ?? recorded;
   }
 
   /** Feed one event. */
   push(e: AllocEvent): void {
+    this.step(EVENT_OPS.indexOf(e.op), e.nested ? FLAG_NESTED : 0, e.size, e.ptr, e.result, e.label);
+    this.n++;
+    if ((this.n & 0xfffff) === 0) this.opts.onProgress?.(this.n);
+  }
+
+  /**
+   * Feed a batch of events: the fast path, with no object per event. Allocations whose address
+   * the model predicted and frees (most of any log) are handled here, in code that V8 inlines
+   * whole, so that no pointer is boxed into a heap number on the way; the rest goes to step().
+   */
+  pushBatch(b: EventBatch): void {
     const m = this.model;
-    switch (e.op) {
-      case 'malloc':
-      case 'calloc':
-        this.check(e.op, m.malloc(e.size), e.result);
+    const s = this.summary;
+    const { op, flags, size, ptr, result } = b;
+    for (let i = 0; i < b.length; i++) {
+      const code = op[i]!;
+      if (code === OP_MALLOC || code === OP_CALLOC) {
+        const r = m.malloc(size[i]!);
+        const recorded = result[i]!;
+        if (r === recorded && !this.synthetic && this.translate.size === 0) {
+          s.addressesChecked++;
+          s.addressesPredicted++;
+        } else {
+          this.check(code, r, recorded);
+        }
+      } else if (code === OP_FREE && this.translate.size === 0) {
+        m.free(ptr[i]!);
+      } else {
+        this.step(code, flags[i]!, size[i]!, ptr[i]!, result[i]!, code === OP_STATS ? b.labels.get(i) : undefined);
+      }
+      this.n++;
+    }
+    this.opts.onProgress?.(this.n);
+  }
+
+  /** One event, as the op code and fields of an EventBatch row (the caller counts it). */
+  private step(code: number, flags: number, size: number, ptr: number, result: number, label: string | undefined): void {
+    const m = this.model;
+    switch (code) {
+      case OP_MALLOC:
+      case OP_CALLOC:
+        this.check(code, m.malloc(size), result);
         break;
-      case 'realloc': {
-        const old = this.modelPtr(e.ptr);
-        if (e.result === 0 && e.size !== 0) break; // failed realloc: the old block is untouched
-        const r = m.realloc(old, e.size);
-        if (old !== 0 && e.ptr !== e.result) this.translate.delete(e.ptr);
-        this.check('realloc', r, e.result);
+      case OP_REALLOC: {
+        const old = this.modelPtr(ptr);
+        if (result === 0 && size !== 0) break; // failed realloc: the old block is untouched
+        const r = m.realloc(old, size);
+        if (old !== 0 && ptr !== result && this.translate.size !== 0) this.translate.delete(ptr);
+        this.check(code, r, result);
         break;
       }
-      case 'free': {
-        if (e.ptr === 0) break;
-        const p = this.modelPtr(e.ptr);
-        this.translate.delete(e.ptr);
+      case OP_FREE: {
+        if (ptr === 0) break;
+        const p = this.modelPtr(ptr);
+        if (this.translate.size !== 0) this.translate.delete(ptr);
         m.free(p);
         break;
       }
-      case 'arena_alloc':
-        if (e.nested && !this.opts.synthetic) this.arenaQueue.push(e.result);
+      case OP_ARENA_ALLOC:
+        if (flags & FLAG_NESTED && !this.synthetic) this.arenaQueue.push(result);
         break;
-      case 'arena_free':
-        if (e.nested && !this.opts.synthetic) this.freedQueue.push(e.ptr);
+      case OP_ARENA_FREE:
+        if (flags & FLAG_NESTED && !this.synthetic) this.freedQueue.push(ptr);
         break;
-      case 'stats': {
+      case OP_STATS: {
         const stats = m.stats();
         this.opts.onMarker?.({
           event: this.n,
-          label: e.label,
-          recordedAllocatedBlocks: e.size >= 0 ? e.size : undefined,
+          label,
+          recordedAllocatedBlocks: size >= 0 ? size : undefined,
           modelAllocatedBlocks: m.allocatedBlocks(),
           stats,
         });
@@ -214,8 +281,6 @@ export class Replay {
       default:
         break;
     }
-    this.n++;
-    if (this.opts.onProgress && (this.n & 0xfffff) === 0) this.opts.onProgress(this.n);
   }
 
   /** Finish: arena records never used are divergences too. */

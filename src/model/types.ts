@@ -316,6 +316,50 @@ export interface Event {
   label?: string;
   /** The GC's young-generation count when the record was appended (bundles, where the recorder could read it). */
   young?: number;
+  /** The cyclic GC was collecting when the record was appended (flag bit 4; bundles whose recorder logs GC state). */
+  collecting?: boolean;
+}
+
+/** Op codes of an EventBatch: the codes of events.bin (docs/capture.md). `EVENT_OPS[code]` is the op. */
+export const EVENT_OPS: readonly (EventOp | undefined)[] = [undefined, 'malloc', 'calloc', 'realloc', 'free', 'arena_alloc', 'arena_free', 'gc_start', 'gc_stop', 'stats', 'note'];
+export const OP_MALLOC = 1;
+export const OP_CALLOC = 2;
+export const OP_REALLOC = 3;
+export const OP_FREE = 4;
+export const OP_ARENA_ALLOC = 5;
+export const OP_ARENA_FREE = 6;
+export const OP_GC_START = 7;
+export const OP_GC_STOP = 8;
+export const OP_STATS = 9;
+export const OP_NOTE = 10;
+/** Flag bits of an EventBatch row, as in events.bin: bits 0–1 the domain (1 mem, 2 obj). */
+export const FLAG_DOMAIN = 0x03;
+export const FLAG_NESTED = 0x04;
+export const FLAG_YOUNG = 0x08;
+/** The cyclic GC was collecting when the record was appended (recorders that log GC state). */
+export const FLAG_COLLECTING = 0x10;
+
+/**
+ * A run of consecutive events as columns (struct of arrays), for consumers that walk tens of
+ * millions of events (replay) and cannot afford an object per event. Row i of every column is the
+ * i-th event of the batch; the columns may be longer than `length`. The fields mean what they mean
+ * in events.bin: `flags` bits 0–1 domain (1 mem, 2 obj), bit 2 nested (arena ops), bit 3 young
+ * present; for gc ops `size` is the generation, `ptr` collected, `result` uncollectable (-1 when
+ * unknown, as a stats record's `size`); for stats and note the label is in `labels`.
+ * A batch handed to a consumer is only valid until the consumer asks for the next one.
+ */
+export interface EventBatch {
+  length: number;
+  op: Uint8Array;
+  flags: Uint8Array;
+  thread: Uint16Array;
+  /** The running young count, where flags bit 3 is set. */
+  young: Int32Array;
+  size: Float64Array;
+  ptr: Float64Array;
+  result: Float64Array;
+  /** Row → label, for stats (the real dump file) and note (its text) rows. */
+  labels: Map<number, string>;
 }
 
 /** Why a real dump was taken. */
@@ -375,6 +419,12 @@ export interface Recording {
     /** Compiled with the interpreter's internal headers (young counter; 3.12+ allocated blocks). */
     internalHeaders: boolean;
     youngCount: boolean;
+    /**
+     * Records carry the GC's "collecting" flag, gc.jsonl the collector's state (thresholds,
+     * long_lived_*, objects per generation), and gc.enable/disable/freeze/unfreeze/set_threshold/
+     * collect calls are notes (docs/capture.md). Absent in bundles of older recorders.
+     */
+    gcState?: boolean;
     allocatedBlocks: string | null;
     exitDump: 'after-finalize' | 'before-finalize';
     statsAt: number[];
@@ -388,6 +438,11 @@ export interface Recording {
   hooks: {
     helperAttached: boolean;
     atAttach: boolean | null;
+    /**
+     * Index of the first record after the helper attached (the script starts here: a gc.set_threshold
+     * what-if applies from it). Absent in bundles of older recorders; null when it never attached.
+     */
+    attachRecord?: number | null;
     atEnd: boolean | null;
     lost: boolean;
     env: Record<string, string | null>;
@@ -450,6 +505,20 @@ export interface GcCollection {
   thread?: number;
   /** Why it ran, when known: automatic (threshold), explicit gc.collect(), or unknown. */
   trigger?: 'automatic' | 'explicit';
+  /** The log holds its start but not its end (no `gc: done` line / no "stop" record): results unknown. */
+  truncated?: boolean;
+  /**
+   * Bundles and the model: index of the first record appended after the collection began (bundles
+   * whose records carry the "collecting" flag: the first flagged one, before the callbacks' gc_start
+   * record). 3.8–3.11 start a collection inside the allocation that made it due: dueRecord + 1.
+   */
+  startRecord?: number;
+  /** The model: the record whose allocation took count0 past threshold0 (3.12+ collect later, at the eval breaker). */
+  dueRecord?: number;
+  /** long_lived_total and long_lived_pending after the collection (capture bundles; the model). */
+  longLived?: { total: number; pending: number };
+  /** The model estimated this collection's survivors (the long-lived numbers) instead of taking recorded ones. */
+  estimated?: boolean;
 }
 
 /** A whole GC log: every collection in order, plus what else the log said. */

@@ -34,6 +34,16 @@ describe('replay of real recorded runs', () => {
       const compared = run.markers.filter((m) => m.identical !== undefined);
       expect(compared.length).toBeGreaterThanOrEqual(3);
       for (const m of compared) expect(m.firstDifference, m.label).toBeUndefined();
+      // Per-arena occupancy (the pinned-arena map) adds up to what CPython printed over all arenas.
+      for (const m of compared) {
+        expect(m.occupancy.blockBytes, m.label).toBe(m.real!.totals!.bytesInAllocatedBlocks);
+        expect(m.occupancy.usedPools, m.label).toBe(m.real!.classes!.reduce((n, c) => n + c.pools, 0));
+        expect(m.occupancy.arenas, m.label).toBe(m.real!.arenas!.current);
+        // The arena timeline's live count at the marker is the dump's "# arenas allocated current".
+        const before = run.arenaTimeline.points.filter((p) => p.event < m.event).at(-1);
+        expect(before?.current ?? 0, m.label).toBe(m.real!.arenas!.current);
+        expect(before?.allocatedTotal ?? 0, m.label).toBe(m.real!.arenas!.allocatedTotal);
+      }
       const blocks = run.markers.filter((m) => m.recordedAllocatedBlocks !== undefined);
       expect(blocks.length).toBeGreaterThanOrEqual(3);
       for (const m of blocks) expect(m.modelAllocatedBlocks, m.label).toBe(m.recordedAllocatedBlocks);

@@ -66,10 +66,12 @@ enum {
 enum { DOM_NONE = 0, DOM_MEM = 1, DOM_OBJ = 2 };
 #define FLAG_NESTED 0x04u
 #define FLAG_YOUNG 0x08u
+#define FLAG_COLLECTING 0x10u
 
 struct record {
   uint8_t op;
-  uint8_t flags;   /* bits 0-1 domain, bit 2 nested arena call, bit 3 young valid */
+  uint8_t flags;   /* bits 0-1 domain, bit 2 nested arena call, bit 3 young valid, bit 4 the cyclic GC
+                      was collecting (gcstate->collecting) when the record was appended */
   uint16_t thread; /* 0 = the thread that loaded the recorder (main); saturates at 65535 */
   int32_t young;   /* if bit 3: the GC's generations[0].count when appended, minus the value carried
                       by the previous record with bit 3 (0 before the first): deltas are mostly 0 or
@@ -85,6 +87,7 @@ _Static_assert(sizeof(struct record) == 32, "record is 32 bytes");
 #define FEAT_YOUNG 0x1u
 #define FEAT_ARENA_WALK 0x2u
 #define FEAT_INTERNAL 0x4u
+#define FEAT_GC_STATE 0x8u
 
 enum { R_AT = 0, R_EVERY = 1, R_SCRIPT = 2, R_ATEXIT = 3, R_EXIT = 4 };
 static const char *const REASONS[] = {"at", "every", "script", "atexit", "exit"};
@@ -118,6 +121,7 @@ static uint64_t g_gc_events;
 static int g_exit_after_finalize; /* CPYMEM_EXIT_DUMP=after-finalize (params.ts decides per version) */
 static int g_attached;         /* the Python helper called cpymem_attach() */
 static int g_hooks_at_attach = -1;
+static long long g_attach_record = -1; /* records appended before the helper attached: the script starts about here */
 static int g_hooks_lost;       /* seen replaced at some check */
 static uint64_t g_t0;          /* CLOCK_MONOTONIC at load, ns */
 static int g_next_tid = 1;
@@ -164,19 +168,31 @@ static inline uint16_t thread_id(void) {
   return t > 65535 ? 65535 : (uint16_t)t;
 }
 
-/* The cyclic GC's allocation counter (Modules/gcmodule.c ≤3.12, Python/gc.c 3.13: +1 per GC-object
-   allocation, -1 per GC-object free). 3.8 keeps GC state in the runtime, 3.9+ per interpreter. */
-static inline int young_count(int32_t *out) {
-#if defined(CPYMEM_INTERNAL) && PY_VERSION_HEX >= 0x03090000
+#ifdef CPYMEM_INTERNAL
+/* The cyclic GC's state (Modules/gcmodule.c ≤3.12, Python/gc.c 3.13): 3.8 keeps it in the runtime,
+   3.9+ per interpreter (the main one: subinterpreters are not modelled). */
+static inline struct _gc_runtime_state *gc_state(void) {
+#if PY_VERSION_HEX >= 0x03090000
   PyInterpreterState *interp = _PyRuntime.interpreters.main;
-  if (interp == NULL) return 0;
-  *out = interp->gc.generations[0].count;
-  return 1;
-#elif defined(CPYMEM_INTERNAL)
-  *out = _PyRuntime.gc.generations[0].count;
+  return interp ? &interp->gc : NULL;
+#else
+  return &_PyRuntime.gc;
+#endif
+}
+#endif
+
+/* The cyclic GC's allocation counter (+1 per GC-object allocation, -1 per GC-object free) and
+   whether a collection is running, for the record being appended. */
+static inline int young_count(int32_t *out, uint8_t *flags) {
+#ifdef CPYMEM_INTERNAL
+  struct _gc_runtime_state *gs = gc_state();
+  if (gs == NULL) return 0;
+  *out = gs->generations[0].count;
+  if (gs->collecting) *flags |= FLAG_COLLECTING;
   return 1;
 #else
   (void)out;
+  (void)flags;
   return 0;
 #endif
 }
@@ -185,7 +201,7 @@ static inline void append(uint8_t op, uint8_t flags, uint64_t size, uint64_t ptr
   if (UNLIKELY(g_len + sizeof(struct record) > g_cap)) flush_events();
   struct record *r = (struct record *)(g_buf + g_len);
   int32_t y = 0, dy = 0;
-  if (young_count(&y)) {
+  if (young_count(&y, &flags)) {
     flags |= FLAG_YOUNG;
     dy = (int32_t)((uint32_t)y - (uint32_t)g_last_young);
     g_last_young = y;
@@ -424,7 +440,7 @@ static void hook_arena_free(void *ctx, void *ptr, size_t n) {
 
 /* ---------------------------------------------------------------- the GC callback */
 
-static PyObject *g_k_generation, *g_k_collected, *g_k_uncollectable;
+static PyObject *g_k_generation, *g_k_collected, *g_k_uncollectable, *g_empty_args;
 static char g_gcbuf[65536];
 static size_t g_gclen;
 
@@ -432,6 +448,66 @@ static void flush_gc(void) {
   if (g_gclen && g_gc_fd >= 0) write_all(g_gc_fd, g_gcbuf, g_gclen);
   g_gclen = 0;
 }
+
+#ifdef CPYMEM_INTERNAL
+/* gc_list_size() of Modules/gcmodule.c: the objects linked into one generation's list. Between
+   phases _gc_next is a plain pointer; the low bits are masked as the collector's own flags. */
+static long long gc_list_length(PyGC_Head *head) {
+  long long n = 0;
+  for (PyGC_Head *g = (PyGC_Head *)(head->_gc_next & ~(uintptr_t)3); g != head && g != NULL;
+       g = (PyGC_Head *)(g->_gc_next & ~(uintptr_t)3))
+    n++;
+  return n;
+}
+#endif
+
+#ifdef CPYMEM_INTERNAL
+/* GC objects waiting in the type free lists (tuples, lists, dicts, async-generator wrappers,
+   contexts; 3.10 also frames). A full collection clears them (_PyGC_ClearAllFreeLists), after which
+   the program allocates each again with malloc (+1 on the young count) where it would have reused
+   it: a GC model needs this number to say what a full collection at another moment would cost.
+   -1 on 3.8 and 3.9, which keep their free lists static in Objects/*.c, out of reach. */
+static long long free_list_objects(void) {
+#if PY_VERSION_HEX >= 0x030A0000
+  PyInterpreterState *interp = _PyRuntime.interpreters.main;
+  if (interp == NULL) return -1;
+  long long n = 0;
+#if PY_VERSION_HEX >= 0x030D0000
+#ifdef WITH_FREELISTS
+  struct _Py_object_freelists *fl = &interp->object_state.freelists;
+  for (int i = 0; i < PyTuple_NFREELISTS; i++) n += fl->tuples.numfree[i];
+  n += fl->lists.numfree + fl->dicts.numfree + fl->contexts.numfree + fl->async_gens.numfree + fl->async_gen_asends.numfree;
+#endif
+#else
+#if PY_VERSION_HEX >= 0x030B0000
+#if PyTuple_NFREELISTS > 0
+  for (int i = 0; i < PyTuple_NFREELISTS; i++) n += interp->tuple.numfree[i];
+#endif
+#else
+#if PyTuple_MAXSAVESIZE > 0
+  for (int i = 1; i < PyTuple_MAXSAVESIZE; i++) n += interp->tuple.numfree[i]; /* [0]: the empty tuple, never cleared */
+#endif
+  n += interp->frame.numfree;
+#endif
+#if PyList_MAXFREELIST > 0
+  n += interp->list.numfree;
+#endif
+#if PyDict_MAXFREELIST > 0
+  n += interp->dict_state.numfree;
+#endif
+#if _PyAsyncGen_MAXFREELIST > 0
+  n += interp->async_gen.value_numfree + interp->async_gen.asend_numfree;
+#endif
+#if PY_VERSION_HEX < 0x030B0000 || PyContext_MAXFREELIST > 0
+  n += interp->context.numfree;
+#endif
+#endif
+  return n;
+#else
+  return -1;
+#endif
+}
+#endif
 
 static long long dict_int(PyObject *d, PyObject *key) {
   if (!d || !PyDict_Check(d)) return -1;
@@ -454,27 +530,113 @@ static PyObject *gc_callback(PyObject *self, PyObject *args) {
   uint64_t record = g_records;
   append(start ? OP_GC_START : OP_GC_STOP, 0, (uint64_t)gen, (uint64_t)collected, (uint64_t)uncollectable);
   g_gc_events++;
-  char counts[96] = "null";
-#if defined(CPYMEM_INTERNAL) && PY_VERSION_HEX >= 0x03090000
-  PyInterpreterState *interp = _PyRuntime.interpreters.main;
-  if (interp)
-    snprintf(counts, sizeof counts, "[%d,%d,%d]", interp->gc.generations[0].count, interp->gc.generations[1].count,
-             interp->gc.generations[2].count);
-#elif defined(CPYMEM_INTERNAL)
-  snprintf(counts, sizeof counts, "[%d,%d,%d]", _PyRuntime.gc.generations[0].count, _PyRuntime.gc.generations[1].count,
-           _PyRuntime.gc.generations[2].count);
+  char counts[96] = "null", state[512] = "";
+#ifdef CPYMEM_INTERNAL
+  struct _gc_runtime_state *gs = gc_state();
+  if (gs) {
+    snprintf(counts, sizeof counts, "[%d,%d,%d]", gs->generations[0].count, gs->generations[1].count,
+             gs->generations[2].count);
+    /* What the collector decides with besides the counts (collect_generations / gc_select_generation:
+       the long-lived rule of full collections) and the tracked objects in each list, as DEBUG_STATS
+       counts them (gc_list_size); "start" runs before the generations are merged, "stop" after the
+       survivors moved on. */
+    snprintf(state, sizeof state,
+             ",\"thresholds\":[%d,%d,%d],\"enabled\":%s,\"long_lived_total\":%lld,\"long_lived_pending\":%lld,"
+             "\"objects\":[%lld,%lld,%lld],\"permanent\":%lld,\"free_lists\":%lld",
+             gs->generations[0].threshold, gs->generations[1].threshold, gs->generations[2].threshold,
+             gs->enabled ? "true" : "false", (long long)gs->long_lived_total, (long long)gs->long_lived_pending,
+             gc_list_length(&gs->generations[0].head), gc_list_length(&gs->generations[1].head),
+             gc_list_length(&gs->generations[2].head), gc_list_length(&gs->permanent_generation.head), free_list_objects());
+  }
 #endif
-  if (g_gclen + 512 > sizeof g_gcbuf) flush_gc();
+  if (g_gclen + 1024 > sizeof g_gcbuf) flush_gc();
   int n = snprintf(g_gcbuf + g_gclen, sizeof g_gcbuf - g_gclen,
                    "{\"phase\":\"%s\",\"generation\":%lld,\"collected\":%lld,\"uncollectable\":%lld,"
-                   "\"record\":%llu,\"calls\":%llu,\"counts\":%s,\"thread\":%u,\"t_ns\":%llu}\n",
+                   "\"record\":%llu,\"calls\":%llu,\"counts\":%s%s,\"thread\":%u,\"t_ns\":%llu}\n",
                    start ? "start" : "stop", gen, collected, uncollectable, (unsigned long long)record,
-                   (unsigned long long)g_calls, counts, (unsigned)thread_id(), (unsigned long long)(now_ns() - g_t0));
+                   (unsigned long long)g_calls, counts, state, (unsigned)thread_id(), (unsigned long long)(now_ns() - g_t0));
   if (n > 0) g_gclen += (size_t)n;
   Py_RETURN_NONE;
 }
 
 static PyMethodDef g_gc_def = {"cpymem_gc_callback", gc_callback, METH_VARARGS, "cpymem capture: log a GC phase"};
+
+/* The gc module's switches (gc.disable/enable/freeze/unfreeze/set_threshold/collect) change what the
+   collector does next without any record of their own: each is wrapped by a C function that appends
+   a note ("gc.disable()", "gc.set_threshold(100, 5, 5)", "gc.collect(2)") to the event stream and
+   then calls the original, so a GC model knows the switch and its exact position. The note is
+   written before the call: the call's own effects (a collection, reset counts) follow it. */
+EXPORT long long cpymem_note(const char *text);
+
+static long long arg_int(PyObject *args, Py_ssize_t i, PyObject *kwargs, PyObject *key, long long dflt, int *bad) {
+  PyObject *v = NULL;
+  if (args && PyTuple_Check(args) && i < PyTuple_GET_SIZE(args)) v = PyTuple_GET_ITEM(args, i);
+  else if (key && kwargs && PyDict_Check(kwargs)) v = PyDict_GetItem(kwargs, key); /* borrowed */
+  if (!v) return dflt;
+  if (!PyLong_Check(v)) { *bad = 1; return dflt; }
+  long long x = PyLong_AsLongLong(v);
+  if (x == -1 && PyErr_Occurred()) { PyErr_Clear(); *bad = 1; }
+  return x;
+}
+
+static PyObject *gc_wrapped(PyObject *orig, PyObject *args, PyObject *kwargs, const char *text) {
+  if (g_active && getpid() == g_owner) cpymem_note(text);
+  return PyObject_Call(orig, args ? args : g_empty_args, kwargs);
+}
+
+#define GC_SWITCH(NAME)                                                                 \
+  static PyObject *gc_##NAME(PyObject *orig, PyObject *args, PyObject *kwargs) {       \
+    return gc_wrapped(orig, args, kwargs, "gc." #NAME "()");                           \
+  }
+GC_SWITCH(enable)
+GC_SWITCH(disable)
+GC_SWITCH(freeze)
+GC_SWITCH(unfreeze)
+
+static PyObject *gc_collect(PyObject *orig, PyObject *args, PyObject *kwargs) {
+  int bad = 0;
+  long long g = arg_int(args, 0, kwargs, g_k_generation, 2, &bad);
+  char text[64];
+  if (bad) snprintf(text, sizeof text, "gc.collect(?)");
+  else snprintf(text, sizeof text, "gc.collect(%lld)", g);
+  return gc_wrapped(orig, args, kwargs, text);
+}
+
+static PyObject *gc_set_threshold(PyObject *orig, PyObject *args, PyObject *kwargs) {
+  int bad = 0;
+  Py_ssize_t n = args && PyTuple_Check(args) ? PyTuple_GET_SIZE(args) : 0;
+  long long t[3];
+  for (int i = 0; i < 3; i++) t[i] = arg_int(args, i, NULL, NULL, -1, &bad);
+  char text[128];
+  if (bad || n < 1 || n > 3 || (kwargs && PyDict_Check(kwargs) && PyDict_GET_SIZE(kwargs) > 0)) snprintf(text, sizeof text, "gc.set_threshold(?)");
+  else if (n == 1) snprintf(text, sizeof text, "gc.set_threshold(%lld)", t[0]);
+  else if (n == 2) snprintf(text, sizeof text, "gc.set_threshold(%lld, %lld)", t[0], t[1]);
+  else snprintf(text, sizeof text, "gc.set_threshold(%lld, %lld, %lld)", t[0], t[1], t[2]);
+  return gc_wrapped(orig, args, kwargs, text);
+}
+
+#define GC_DEF(NAME) {#NAME, (PyCFunction)(void (*)(void))gc_##NAME, METH_VARARGS | METH_KEYWORDS, NULL}
+static PyMethodDef g_gc_switches[] = {GC_DEF(enable), GC_DEF(disable), GC_DEF(freeze), GC_DEF(unfreeze),
+                                      GC_DEF(set_threshold), GC_DEF(collect)};
+
+/* Replace each gc.NAME by its wrapper, the original bound as the wrapper's self (keeps its doc). */
+static void wrap_gc_switches(PyObject *gc) {
+  for (size_t i = 0; i < sizeof g_gc_switches / sizeof g_gc_switches[0]; i++) {
+    PyMethodDef *def = &g_gc_switches[i];
+    PyObject *orig = PyObject_GetAttrString(gc, def->ml_name);
+    if (!orig) { PyErr_Clear(); continue; }
+    if (PyCFunction_Check(orig) && PyCFunction_GET_FUNCTION(orig) == def->ml_meth) { Py_DECREF(orig); continue; }
+    PyObject *doc = PyObject_GetAttrString(orig, "__doc__");
+    if (doc && PyUnicode_Check(doc)) def->ml_doc = PyUnicode_AsUTF8(doc); /* the original's doc lives as long as it */
+    Py_XDECREF(doc);
+    PyErr_Clear();
+    PyObject *w = PyCFunction_NewEx(def, orig, NULL);
+    if (w) PyObject_SetAttrString(gc, def->ml_name, w);
+    Py_XDECREF(w);
+    Py_DECREF(orig);
+    PyErr_Clear();
+  }
+}
 
 /* ---------------------------------------------------------------- the helper's entry points */
 
@@ -485,15 +647,18 @@ EXPORT int cpymem_attach(void) {
   if (!g_active || getpid() != g_owner) return 0;
   int installed = hooks_installed();
   if (g_hooks_at_attach < 0) g_hooks_at_attach = installed;
+  if (g_attach_record < 0) g_attach_record = (long long)g_records;
   if (!g_attached) {
     g_attached = 1;
     g_k_generation = PyUnicode_InternFromString("generation");
     g_k_collected = PyUnicode_InternFromString("collected");
     g_k_uncollectable = PyUnicode_InternFromString("uncollectable");
+    g_empty_args = PyTuple_New(0);
     PyObject *gc = PyImport_ImportModule("gc");
     PyObject *callbacks = gc ? PyObject_GetAttrString(gc, "callbacks") : NULL;
     PyObject *cb = PyCFunction_New(&g_gc_def, NULL);
     if (callbacks && cb && PyList_Check(callbacks)) PyList_Append(callbacks, cb);
+    if (gc) wrap_gc_switches(gc);
     Py_XDECREF(cb);
     Py_XDECREF(callbacks);
     Py_XDECREF(gc);
@@ -536,10 +701,10 @@ static void write_status(void) {
   json_string(jalloc, sizeof jalloc, an ? an : "");
   int n = snprintf(line, sizeof line,
                    "{\"records\":%llu,\"calls\":%llu,\"markers\":%u,\"notes\":%u,\"gc_events\":%llu,\"threads\":%d,"
-                   "\"helper_attached\":%s,\"hooks_at_attach\":%s,\"hooks_at_end\":%s,\"hooks_lost\":%s,"
+                   "\"helper_attached\":%s,\"attach_record\":%lld,\"hooks_at_attach\":%s,\"hooks_at_end\":%s,\"hooks_lost\":%s,"
                    "\"allocator_at_end\":%s,\"exit_path\":\"%s\",\"finalized\":%s,\"t_ns\":%llu}\n",
                    (unsigned long long)g_records, (unsigned long long)g_calls, g_markers, g_notes,
-                   (unsigned long long)g_gc_events, g_next_tid, g_attached ? "true" : "false",
+                   (unsigned long long)g_gc_events, g_next_tid, g_attached ? "true" : "false", g_attach_record,
                    g_hooks_at_attach < 0 ? "null" : g_hooks_at_attach ? "true" : "false", installed ? "true" : "false",
                    g_hooks_lost ? "true" : "false", an ? jalloc : "null", g_exit_path == 2 ? "_exit" : "exit",
                    Py_IsInitialized() ? "false" : "true", (unsigned long long)(now_ns() - g_t0));
@@ -655,7 +820,7 @@ __attribute__((constructor)) static void recorder_init(void) {
 
   unsigned features = 0;
 #ifdef CPYMEM_INTERNAL
-  features |= FEAT_INTERNAL | FEAT_YOUNG;
+  features |= FEAT_INTERNAL | FEAT_YOUNG | FEAT_GC_STATE;
 #if PY_VERSION_HEX >= 0x030C0000
   features |= FEAT_ARENA_WALK;
 #endif
