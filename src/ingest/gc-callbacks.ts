@@ -10,6 +10,7 @@
 import type { GcCollection, GcLog } from '../model/types.js';
 import { InputError, showValue } from '../util/errors.js';
 import { WarningSink } from './warnings.js';
+import { feedLines } from './lines.js';
 
 export interface GcCallbacksOptions {
   file?: string;
@@ -86,20 +87,7 @@ export class GcCallbacksReader {
   }
 
   push(chunk: string): void {
-    if (chunk.indexOf('\n') < 0) {
-      // no line ends here: do not rescan what is waiting (a long line pushed in small chunks)
-      this.rest += chunk;
-      return;
-    }
-    const text = this.rest + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    this.rest = text.slice(start);
+    this.rest = feedLines(this.rest, chunk, (l) => this.line(l));
   }
 
   end(): GcCallbacksResult {

@@ -21,6 +21,7 @@
 import type { GcCollection, GcLog } from '../model/types.js';
 import { InputError, showValue } from '../util/errors.js';
 import { WarningSink } from './warnings.js';
+import { feedLines } from './lines.js';
 
 export interface GcDebugStatsOptions {
   /** File name used in warnings and errors. */
@@ -149,20 +150,7 @@ export class GcDebugStatsReader {
 
   /** Feed a chunk of text; complete lines are read now, a partial last line waits for more. */
   push(chunk: string): void {
-    if (chunk.indexOf('\n') < 0) {
-      // no line ends here: do not rescan what is waiting (a long line pushed in small chunks)
-      this.rest += chunk;
-      return;
-    }
-    const text = this.rest + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    this.rest = text.slice(start);
+    this.rest = feedLines(this.rest, chunk, (l) => this.line(l));
   }
 
   end(): GcDebugStatsResult {

@@ -12,6 +12,7 @@ import { formatSize, printfFixed } from '../model/tracemalloc-text.js';
 import type { PrintedFrame, PrintedSize, PrintedStatistic, PrintedTracemalloc, ReadWarning } from '../model/types.js';
 import { InputError } from '../util/errors.js';
 import { WarningSink } from './warnings.js';
+import { feedLines } from './lines.js';
 
 export interface TracemallocTextOptions {
   file?: string;
@@ -181,15 +182,7 @@ export class TracemallocTextReader {
   }
 
   push(chunk: string): void {
-    const text = this.rest + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl), false);
-      start = nl + 1;
-    }
-    this.rest = text.slice(start);
+    this.rest = feedLines(this.rest, chunk, (l) => this.line(l, false));
   }
 
   end(): TracemallocTextResult {
