@@ -32,6 +32,17 @@ export interface GatherOptions extends ReadOptions {
   onReplayProgress?(events: number): void;
 }
 
+/**
+ * A capture bundle's gc.jsonl (the collections its recorder saw through gc.callbacks), with the
+ * bundle's run time; undefined when the bundle has none.
+ */
+export function bundleGcLog(path: string, name: string, durationMs: number, strict?: boolean): GcEvidence | undefined {
+  const gcFile = join(path, 'gc.jsonl');
+  if (!existsSync(gcFile)) return undefined;
+  const file = join(name, 'gc.jsonl');
+  return { file, log: parseGcCallbacks(readFileSync(gcFile, 'utf8'), { file, strict }).log, durationSeconds: durationMs / 1000 };
+}
+
 /** Read every path: event streams are replayed, everything else is read in its sniffed format. */
 export async function gatherEvidence(paths: readonly string[], opts: GatherOptions): Promise<Evidence> {
   if (paths.length === 0) throw new InputError({}, 'expected at least one input, found none', 'E_NO_INPUT');
@@ -46,11 +57,8 @@ export async function gatherEvidence(paths: readonly string[], opts: GatherOptio
       const source = openEventInput(path, eventFormat);
       const run = await replayRun(source, version, { onProgress: opts.onReplayProgress });
       evidence.replays.push({ ...run, file: name });
-      const gcFile = join(path, 'gc.jsonl');
-      if (source.manifest && existsSync(gcFile)) {
-        const log = parseGcCallbacks(readFileSync(gcFile, 'utf8'), { file: join(name, 'gc.jsonl'), strict: opts.strict }).log;
-        evidence.gcLogs.push({ file: join(name, 'gc.jsonl'), log, durationSeconds: source.manifest.durationMs / 1000 });
-      }
+      const gc = source.manifest ? bundleGcLog(path, name, source.manifest.durationMs, opts.strict) : undefined;
+      if (gc) evidence.gcLogs.push(gc);
       continue;
     }
     const input = readInputFile(path, opts);

@@ -1,11 +1,10 @@
 // `cpymem gc INPUT… [--json]`: how often the cyclic GC ran, which generation, how long the pauses
 // were, what it found, and the share of the run spent collecting — from gc.DEBUG_STATS logs,
 // gc.callbacks JSON lines, or a capture bundle's gc.jsonl.
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { summariseGc, type GcSummary } from '../analysis/gc-stats.js';
-import { parseGcCallbacks } from '../ingest/gc-callbacks.js';
+import { bundleGcLog } from '../analysis/evidence.js';
 import { isGcLogInput, openEventInput, readInputFile, sniffEventFormat } from '../ingest/index.js';
 import type { GcLog } from '../model/types.js';
 import { formatInt, formatPercent } from '../util/format.js';
@@ -37,11 +36,11 @@ export function readGcRun(name: string, cwd: string, strict?: boolean): GcRun {
   let format: string;
   let durationSeconds: number | undefined;
   if (manifest) {
-    const gcFile = join(path, 'gc.jsonl');
-    if (!existsSync(gcFile)) throw new InputError({ file: name }, 'expected gc.jsonl in the capture bundle (the GC callbacks it recorded), found none', 'E_NO_GC_LOG');
-    log = parseGcCallbacks(readFileSync(gcFile, 'utf8'), { file: join(name, 'gc.jsonl'), strict }).log;
+    const gc = bundleGcLog(path, name, manifest.durationMs, strict);
+    if (!gc) throw new InputError({ file: name }, 'expected gc.jsonl in the capture bundle (the GC callbacks it recorded), found none', 'E_NO_GC_LOG');
+    log = gc.log;
     format = 'capture bundle gc.jsonl';
-    durationSeconds = manifest.durationMs / 1000;
+    durationSeconds = gc.durationSeconds;
   } else {
     const input = readInputFile(path, { strict });
     if (!isGcLogInput(input)) throw new InputError({ file: name }, `expected a GC log (gc.DEBUG_STATS output, gc.callbacks JSON lines) or a capture bundle, found ${input.format}`, 'E_UNSUPPORTED_INPUT');
