@@ -82,18 +82,15 @@ export function measure(e: Evidence): Metrics {
           m.growthInRun = max(m.growthInRun, { value: growth(a, bytes), where: `${input.file}: bytes in allocated blocks, dump 1 → dump ${last.i + 1}` });
         }
       }
-    } else if (input.format === 'tracemalloc-snapshot') {
-      const traced = input.snapshot.groups.reduce((s, g) => s + g.size, 0);
-      m.tracedBytes = { value: (m.tracedBytes?.value ?? 0) + traced, where: input.file };
     }
   }
-  const snaps = e.inputs.filter((i) => i.format === 'tracemalloc-snapshot');
+  // Traced memory is the last snapshot's; growth runs from the first snapshot to the last.
+  const snaps = e.inputs.flatMap((i) => (i.format === 'tracemalloc-snapshot' ? [{ file: i.file, size: i.snapshot.groups.reduce((s, g) => s + g.size, 0) }] : []));
+  const lastSnap = snaps.at(-1);
+  if (lastSnap) m.tracedBytes = { value: lastSnap.size, where: lastSnap.file };
   if (snaps.length > 1) {
-    const size = (i: (typeof snaps)[number]) => (i.format === 'tracemalloc-snapshot' ? i.snapshot.groups.reduce((s, g) => s + g.size, 0) : 0);
     const first = snaps[0]!;
-    const last = snaps.at(-1)!;
-    m.tracedBytes = { value: size(last), where: last.file };
-    m.growthInRun = max(m.growthInRun, { value: growth(size(first), size(last)), where: `traced memory, ${first.file} → ${last.file}` });
+    m.growthInRun = max(m.growthInRun, { value: growth(first.size, lastSnap!.size), where: `traced memory, ${first.file} → ${lastSnap!.file}` });
   }
   if (allocatedSeen) m.allocatedBytes = { value: allocated, where: 'last dump of each input' };
   let mismatches = 0;

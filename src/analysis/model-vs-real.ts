@@ -104,6 +104,7 @@ export async function replayRun(source: EventSource, version: string, opts: Repl
   const markers: MarkerResult[] = [];
   const timeline = new ArenaTimelineRecorder();
   const arenaMaps: ReplayRun['arenaMaps'] = {};
+  let mostPinned = 0;
   let index = 0;
   let replay: Replay;
   const onMarker = (m: Marker) => {
@@ -122,7 +123,10 @@ export async function replayRun(source: EventSource, version: string, opts: Repl
     };
     const map: ArenaMap = { marker: r.index, event: r.event, label: r.label, arenas };
     arenaMaps.last = map;
-    if (occupancy.pinned > 0 && occupancy.pinned > (arenaMaps.mostPinned?.arenas.filter((a) => a.pinned).length ?? 0)) arenaMaps.mostPinned = map;
+    if (occupancy.pinned > mostPinned) {
+      mostPinned = occupancy.pinned;
+      arenaMaps.mostPinned = map;
+    }
     if (!opts.skipReal && !opts.params && m.label) {
       const file = source.resolveLabel(m.label);
       if (existsSync(file)) {
