@@ -1,6 +1,7 @@
-// Replay speed: events/s of what `cpymem compare` does (decode + pymalloc model + every real dump
-// compared) over a large log recorded by `cpymem capture`, against a plain decode of the same log
-// measured in the same run: gunzip + read every record's fields, the least any consumer does.
+// Replay speed: events/s of the pymalloc replay that `cpymem compare` and `cpymem replay` make
+// (decode + pymalloc model + every real dump compared; not the GC model they run alongside) over a
+// large log recorded by `cpymem capture`, against a plain decode of the same log measured in the
+// same run: gunzip + read every record's fields, the least any consumer does.
 // Targets: ≥ 10 M events/s, and ≥ 30 % of the plain decode's rate. Then one more replay in a fresh
 // process, whose peak RSS shows that memory follows live arenas, not the length of the log.
 //
@@ -77,13 +78,14 @@ async function benchLog(python: string, rounds: number): Promise<string> {
   const out = join(dir, `replay-${key}.cpymem`);
   if (existsSync(join(out, 'manifest.json'))) return out;
   mkdirSync(dir, { recursive: true });
-  for (const old of readdirSync(dir)) if (old.startsWith('replay-')) rmSync(join(dir, old), { recursive: true, force: true });
-  const script = join(dir, 'replay-workload.py');
+  const script = join(dir, 'workload-replay.py');
   writeFileSync(script, WORKLOAD);
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONHASHSEED: '0' };
   for (const k of ['PYTHONMALLOC', 'PYTHONDEVMODE', 'PYTHONTRACEMALLOC', 'PYTHONMALLOCSTATS']) delete env[k];
   console.log(`replay: recording the bench log once with ${python} (cached in ${dir}) …`);
-  await runCapture({ python, out, command: [script, String(rounds)], quiet: true, childStdio: 'io', env }, memoryIo(dir));
+  await runCapture({ python, out, command: [script, String(rounds)], quiet: true, force: true, childStdio: 'io', env }, memoryIo(dir));
+  // The logs of older workloads, recorders or interpreters are not needed any more.
+  for (const old of readdirSync(dir)) if (/^replay-[0-9a-f]+\.cpymem$/.test(old) && join(dir, old) !== out) rmSync(join(dir, old), { recursive: true, force: true });
   return out;
 }
 
@@ -147,7 +149,13 @@ function replayInChild(dir: string, version: string): { maxRssMb: number; events
 
 export async function benchReplay(rounds = Number(process.env.CPYMEM_BENCH_REPLAY_ROUNDS ?? 5), pairs = 3): Promise<boolean> {
   const python = benchPython();
-  const dir = await benchLog(python, rounds);
+  let dir: string;
+  try {
+    dir = await benchLog(python, rounds);
+  } catch (err) {
+    console.log(`replay: cannot record the bench log with ${python}: ${(err as Error).message} (set CPYMEM_BENCH_PYTHON to a CPython 3.8–3.13) NOT MEASURED`);
+    return false;
+  }
   const manifest = readBundleManifest(dir);
   const version = manifest.python.version;
   const file = bundleEventsFile(dir);

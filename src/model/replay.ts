@@ -10,6 +10,7 @@
 // the recorded one; after a divergence the model goes on with its own addresses, translating the
 // recorded pointers of later frees and reallocs, so the rest of the run is still measured.
 
+import { PointerMap } from './address-table.js';
 import { PymallocModel, type ModelFault } from './pymalloc.js';
 import type { PymallocParams } from './params.js';
 import { EVENT_OPS, FLAG_NESTED, OP_ARENA_ALLOC, OP_ARENA_FREE, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, OP_STATS, type EventBatch, type MallocStats } from './types.js';
@@ -97,7 +98,7 @@ export class Replay {
   private readonly arenaQueue: number[] = [];
   private readonly freedQueue: number[] = [];
   /** recorded pointer → model pointer, for blocks whose addresses differ. */
-  private readonly translate = new Map<number, number>();
+  private readonly translate = new PointerMap();
   private nextSynthetic = 0x100000000000;
   private readonly synthetic: boolean;
   private n = 0;
@@ -198,7 +199,7 @@ export class Replay {
 
   private modelPtr(recorded: number): number {
     if (recorded === 0 || this.translate.size === 0) return recorded;
-    return this.translate.get(recorded) ?? recorded;
+    return this.translate.get(recorded, recorded);
   }
 
   /** Feed one event. */

@@ -10,7 +10,7 @@ import { replayRun } from '../../src/analysis/model-vs-real.js';
 import { writeEventsCsv } from '../../src/cli/export.js';
 import { eventsOf, openEventsBundle } from '../../src/ingest/events-bundle.js';
 import { openEventsCsv } from '../../src/ingest/events-csv.js';
-import { AddressTable } from '../../src/model/address-table.js';
+import { AddressTable, PointerMap } from '../../src/model/address-table.js';
 import { ArenaMap } from '../../src/model/arena-map.js';
 import { pymallocParams } from '../../src/model/params.js';
 import { Replay, type Marker } from '../../src/model/replay.js';
@@ -77,6 +77,32 @@ describe('address tables', () => {
         });
         expect(t.size).toBe(m.size);
         for (let x = 0; x <= 300; x++) expect(t.get(2 ** 33 + x * 4096)).toBe(m.get(2 ** 33 + x * 4096));
+      }),
+    );
+  });
+
+  it('PointerMap agrees with a Map under the churn of pointers handed out again and again', () => {
+    const op = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 500 }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 1000 }), (ops) => {
+        const t = new PointerMap();
+        const m = new Map<number, number>();
+        ops.forEach(([set, x], i) => {
+          const p = 0x7f3a12340000 + 16 * x; // 16-byte aligned, as pymalloc's blocks
+          if (set) {
+            t.set(p, i);
+            m.set(p, i);
+          } else {
+            t.delete(p);
+            m.delete(p);
+          }
+        });
+        expect(t.size).toBe(m.size);
+        for (let x = 0; x <= 500; x++) {
+          const p = 0x7f3a12340000 + 16 * x;
+          expect(t.get(p, -1)).toBe(m.get(p) ?? -1);
+          expect(t.has(p)).toBe(m.has(p));
+        }
       }),
     );
   });
