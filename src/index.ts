@@ -29,3 +29,11 @@ export { GcCallbacksReader, parseGcCallbacks, sniffGcCallbacks } from './ingest/
 export type { GcCallbacksOptions, GcCallbacksResult } from './ingest/gc-callbacks.js';
 export { summariseGc } from './analysis/gc-stats.js';
 export type { GcSummary, GcGenerationSummary, GcElapsedSummary } from './analysis/gc-stats.js';
+export { GcModel, parseGcCall } from './model/gc.js';
+export type { GcFault, GcCall, GcSurvivors } from './model/gc.js';
+export { GcReplay, parseGcJsonl, recordedCollections } from './model/gc-replay.js';
+export type { GcAgreement, GcComparison, GcReplayOptions, GcReplayResult, GcWhatIf, GcLogLine } from './model/gc-replay.js';
+export { gcParams, GC_PARAMS } from './model/params.js';
+export type { GcParams } from './model/params.js';
+export { gcReplayRun, prepareGcRun, gcSummaryJson, gcVerdict, parseThresholds } from './analysis/gc-vs-real.js';
+export type { GcRun, GcRunOptions, GcWhatIfRequest } from './analysis/gc-vs-real.js';

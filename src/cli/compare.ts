@@ -3,6 +3,7 @@
 // all is identical, 1 otherwise, naming the first divergence. This is the check CI runs.
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { describeGc, gcSummaryJson, gcUnavailable, gcVerdict, prepareGcRun } from '../analysis/gc-vs-real.js';
 import { replayRun, versionOf, type ReplayRun } from '../analysis/model-vs-real.js';
 import { verdict } from '../analysis/model-verdict.js';
 import { EVENT_FORMATS, openEventInput, type EventFormat } from '../ingest/index.js';
@@ -17,6 +18,8 @@ export interface CompareArgs {
   python?: string;
   inputFormat?: EventFormat;
   quiet?: boolean;
+  /** 3.12+: fail on GC disagreements too (generation, unpredicted collections); 3.8–3.11 always do. */
+  gcStrict?: boolean;
 }
 
 export { verdict };
@@ -27,9 +30,14 @@ export async function runCompare(args: CompareArgs, io: CliIo): Promise<number> 
   if (!version) throw new CpymemError(`${args.events}: the events do not say which CPython recorded them; pass --python (e.g. --python 3.11)`, 2, 'E_USAGE');
   const progress = new Progress(io, 'cpymem: replaying', args.quiet, { unit: 'events', rate: true });
   const total = source.manifest?.counts.records;
-  const run = await replayRun(source, version, { onProgress: (n) => progress.update(n, total) });
+  // The GC model rides on the same pass: predicted against recorded collections.
+  const gc = await prepareGcRun(source, version);
+  const run = await replayRun(gc ? gc.tee(source) : source, version, { onProgress: (n) => progress.update(n, total) });
   progress.done();
   const v = verdict(run);
+  const gcRun = gc?.finish();
+  const gcV = gcRun ? gcVerdict(gcRun, args.gcStrict) : undefined;
+  const ok = v.identical && (gcV?.ok ?? true);
   if (args.json) {
     const s = run.summary;
     io.stdout(
@@ -39,6 +47,7 @@ export async function runCompare(args: CompareArgs, io: CliIo): Promise<number> 
           file: args.events,
           python: version,
           identical: v.identical,
+          gcAgrees: gcV?.ok ?? null,
           events: s.events,
           addresses: { checked: s.addressesChecked, predicted: s.addressesPredicted },
           arenas: s.arenas,
@@ -53,15 +62,17 @@ export async function runCompare(args: CompareArgs, io: CliIo): Promise<number> 
             recordedAllocatedBlocks: m.recordedAllocatedBlocks ?? null,
             modelAllocatedBlocks: m.modelAllocatedBlocks,
           })),
+          gc: gcRun ? gcSummaryJson(gcRun) : { unavailable: gcUnavailable(source) ?? null },
         },
         null,
         2,
       )}\n`,
     );
   } else {
-    io.stdout(`${args.events}: CPython ${version}, ${formatInt(run.summary.events)} events\n${v.lines.map((l) => `  ${l}`).join('\n')}\n${v.identical ? 'identical: the model reproduces the run exactly' : 'DIFFERENT: the model does not reproduce the run'}\n`);
+    const gcLines = gcRun ? [...describeGc(gcRun), gcV!.line] : [`gc: not compared: ${gcUnavailable(source)}`];
+    io.stdout(`${args.events}: CPython ${version}, ${formatInt(run.summary.events)} events\n${v.lines.map((l) => `  ${l}`).join('\n')}\n${v.identical ? 'identical: the model reproduces the run exactly' : 'DIFFERENT: the model does not reproduce the run'}\n${gcLines.join('\n')}\n`);
   }
-  return v.identical ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 const command: CommandModule<object, CompareArgs> = {
@@ -71,6 +82,7 @@ const command: CommandModule<object, CompareArgs> = {
     y
       .positional('events', { type: 'string', demandOption: true, describe: 'a capture bundle directory or an events CSV (.csv, .csv.gz)' })
       .option('json', { type: 'boolean', describe: 'print the comparison as JSON' })
+      .option('gc-strict', { type: 'boolean', describe: 'CPython 3.12+: exit 1 on GC disagreements too (3.8–3.11 always do: the model claims exactness there)' })
       .option('input-format', { choices: EVENT_FORMATS, describe: 'skip sniffing' }) as unknown as Argv<CompareArgs>,
   handler: async (argv: ArgumentsCamelCase<CompareArgs>) => {
     process.exitCode = await runCompare(argv, (argv as unknown as { io: CliIo }).io);

@@ -1,13 +1,16 @@
 // `cpymem replay EVENTS`: one pass of a recorded run through the pymalloc model. Writes the model's
 // `_PyObject_DebugMallocStats` text at every marker (--dump-dir), a summary (text or --json), and
 // answers "what if": the same requests under another geometry (--arena-size, --pool-size,
-// --as-python), side by side with the real geometry.
+// --as-python), side by side with the real geometry. On capture bundles the cyclic GC model rides
+// on the same pass (docs/gc-model.md): the recorded collections, the model's, and what other
+// thresholds (--gc-threshold) or another version's collector (--as-python) would have done.
 import { basename, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { analyseDump } from '../analysis/fragmentation.js';
+import { describeGc, gcSummaryJson, gcUnavailable, parseThresholds, prepareGcRun, type GcRun, type GcRunOptions } from '../analysis/gc-vs-real.js';
 import { replayRun, versionOf, type MarkerResult, type ReplayRun } from '../analysis/model-vs-real.js';
 import { EVENT_FORMATS, openEventInput, type EventFormat } from '../ingest/index.js';
-import { pymallocParams, type PymallocParams } from '../model/params.js';
+import { gcParams, pymallocParams, type PymallocParams } from '../model/params.js';
 import { formatBytes, formatInt, formatPercent } from '../report/format.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { CpymemError } from '../util/errors.js';
@@ -27,6 +30,25 @@ export interface ReplayArgs {
   inputFormat?: EventFormat;
   quiet?: boolean;
   output?: string;
+  /** What if: GC thresholds "T0[,T1[,T2]]" from the script's start. */
+  gcThreshold?: string;
+}
+
+/** The GC what-if of the arguments (--gc-threshold, --as-python), checked. */
+export function gcWhatIf(version: string, args: Pick<ReplayArgs, 'gcThreshold' | 'asPython'>): GcRunOptions {
+  if (!args.gcThreshold && !args.asPython) return {};
+  let target;
+  try {
+    target = gcParams(args.asPython ?? version);
+  } catch (err) {
+    throw new CpymemError(`--as-python: ${(err as Error).message}`, 2, 'E_USAGE');
+  }
+  let thresholds;
+  if (args.gcThreshold !== undefined) {
+    thresholds = parseThresholds(args.gcThreshold, target.thresholds);
+    if (!thresholds) throw new CpymemError(`--gc-threshold: expected up to three non-negative integers like 2000,10,10, found ${JSON.stringify(args.gcThreshold)}`, 2, 'E_USAGE');
+  }
+  return { whatIf: { python: args.asPython, thresholds } };
 }
 
 /** The geometry of a what-if, or undefined when none was asked for. */
@@ -102,9 +124,18 @@ export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
     const name = m.label ? basename(m.label) : `${String(m.index).padStart(3, '0')}.txt`;
     writeFileAtomic(resolve(dumpDir, name), m.modelText);
   };
+  // The GC model rides on the recorded pass (capture bundles with the young counter).
+  const gcOpts = gcWhatIf(version, args);
+  if (args.gcThreshold !== undefined) {
+    const why = gcUnavailable(source);
+    if (why) throw new CpymemError(`${args.events}: --gc-threshold: ${why}`, 2, 'E_USAGE');
+  }
+  const gc = await prepareGcRun(source, version, gcOpts);
   const asRecorded = progress('');
-  const run = await replayRun(source, version, { skipReal: !args.output, onMarker: whatIf ? undefined : writeDump, onProgress: asRecorded.onProgress });
+  const run = await replayRun(gc ? gc.tee(source) : source, version, { skipReal: !args.output, onMarker: whatIf ? undefined : writeDump, onProgress: asRecorded.onProgress });
   asRecorded.done();
+  const gcRun: GcRun | undefined = gc?.finish();
+  const gcTitle = args.asPython ? `as CPython ${args.asPython}` : 'what if';
   const whatIfProgress = progress(' (what if)');
   const alt = whatIf
     ? await replayRun(openEventInput(input, args.inputFormat), version, { params: whatIf, onMarker: writeDump, onProgress: whatIfProgress.onProgress })
@@ -116,7 +147,7 @@ export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
     if (!args.json) io.stderr(`wrote ${output}\n`);
   }
   if (args.json) {
-    io.stdout(`${JSON.stringify({ schema: 1, file: args.events, replay: summaryJson(run), whatIf: alt ? summaryJson(alt) : null }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ schema: 1, file: args.events, replay: summaryJson(run), whatIf: alt ? summaryJson(alt) : null, gc: gcRun ? gcSummaryJson(gcRun) : null }, null, 2)}\n`);
     return 0;
   }
   const lines = [`${args.events}: CPython ${version}, ${formatInt(run.summary.events)} events`, ...describe(run, 'as recorded')];
@@ -125,6 +156,7 @@ export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
     const d = alt.summary.arenas.highwater * alt.params.arenaSize - run.summary.arenas.highwater * run.params.arenaSize;
     lines.push(`peak reserved would change by ${d >= 0 ? '+' : '−'}${formatBytes(Math.abs(d))}`);
   }
+  if (gcRun) lines.push(...describeGc(gcRun, gcTitle));
   io.stdout(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -162,7 +194,8 @@ const command: CommandModule<object, ReplayArgs> = {
       .option('output', { alias: 'o', type: 'string', describe: 'write an HTML report (arena timeline, pinned arenas, model vs real, fragmentation) to this file' })
       .option('arena-size', { type: 'string', describe: 'what if: another arena size (e.g. 256KiB)' })
       .option('pool-size', { type: 'string', describe: 'what if: another pool size (e.g. 4KiB)' })
-      .option('as-python', { type: 'string', describe: "what if: another CPython version's geometry (e.g. 3.9)" })
+      .option('as-python', { type: 'string', describe: "what if: another CPython version's geometry and cyclic GC (e.g. 3.9, 3.13)" })
+      .option('gc-threshold', { type: 'string', describe: 'what if: GC thresholds T0[,T1[,T2]] from the start of the script (e.g. 2000,10,10)' })
       .option('input-format', { choices: EVENT_FORMATS, describe: 'skip sniffing' }) as unknown as Argv<ReplayArgs>,
   handler: async (argv: ArgumentsCamelCase<ReplayArgs>) => {
     process.exitCode = await runReplay(argv, (argv as unknown as { io: CliIo }).io);

@@ -3,7 +3,7 @@
 // reader's events are packed into them; readers that hand out Event objects unpack them here, so
 // both shapes come from one decoder and cannot diverge.
 
-import { FLAG_DOMAIN, FLAG_NESTED, FLAG_YOUNG, OP_ARENA_ALLOC, OP_ARENA_FREE, OP_FREE, OP_GC_START, OP_GC_STOP, OP_NOTE, OP_STATS, EVENT_OPS, type Event, type EventBatch, type EventDomain } from '../model/types.js';
+import { FLAG_COLLECTING, FLAG_DOMAIN, FLAG_NESTED, FLAG_YOUNG, OP_ARENA_ALLOC, OP_ARENA_FREE, OP_FREE, OP_GC_START, OP_GC_STOP, OP_NOTE, OP_STATS, EVENT_OPS, type Event, type EventBatch, type EventDomain } from '../model/types.js';
 
 const DOMAINS: readonly (EventDomain | undefined)[] = [undefined, 'mem', 'obj', undefined];
 
@@ -45,6 +45,7 @@ export function eventOfRow(b: EventBatch, i: number): Event {
   if (domain && code <= OP_FREE) e.domain = domain;
   if (code === OP_ARENA_ALLOC || code === OP_ARENA_FREE) e.nested = (flags & FLAG_NESTED) !== 0;
   if (flags & FLAG_YOUNG) e.young = b.young[i]!;
+  if (flags & FLAG_COLLECTING) e.collecting = true;
   return e;
 }
 
@@ -66,7 +67,7 @@ export function batchOfEvents(events: readonly Event[], into?: EventBatch): Even
     const code = EVENT_OPS.indexOf(e.op);
     const gc = code === OP_GC_START || code === OP_GC_STOP;
     b.op[i] = code;
-    b.flags[i] = (e.domain === 'mem' ? 1 : e.domain === 'obj' ? 2 : 0) | (e.nested ? FLAG_NESTED : 0) | (e.young !== undefined ? FLAG_YOUNG : 0);
+    b.flags[i] = (e.domain === 'mem' ? 1 : e.domain === 'obj' ? 2 : 0) | (e.nested ? FLAG_NESTED : 0) | (e.young !== undefined ? FLAG_YOUNG : 0) | (e.collecting ? FLAG_COLLECTING : 0);
     b.thread[i] = e.thread;
     if (e.young !== undefined) young = e.young;
     b.young[i] = young;

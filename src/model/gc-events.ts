@@ -17,7 +17,8 @@
 // gc_start and gc_stop records) the count is cleared and garbage is freed: those records are not
 // allocation events of the program, only bookkeeping (freed pointers leave the GC set).
 
-import { FLAG_COLLECTING, FLAG_DOMAIN, OP_CALLOC, OP_FREE, OP_GC_START, OP_GC_STOP, OP_MALLOC, OP_NOTE, OP_REALLOC } from './types.js';
+import { FLAG_COLLECTING, FLAG_DOMAIN, OP_ARENA_ALLOC, OP_ARENA_FREE, OP_CALLOC, OP_FREE, OP_GC_START, OP_GC_STOP, OP_MALLOC, OP_NOTE, OP_REALLOC, OP_STATS } from './types.js';
+import { PointerSet } from './address-table.js';
 import { parseGcCall, type GcCall } from './gc.js';
 
 /** One line of a bundle's gc.jsonl (docs/capture.md): what gc.callbacks received, and the collector's state. */
@@ -97,8 +98,8 @@ export interface GcEventStats {
 const NO_RECORD = -1;
 
 export class GcEventExtractor {
-  /** Live GC objects by pointer. */
-  readonly live = new Set<number>();
+  /** Live GC objects by pointer (a PointerSet: pointers are heap numbers to V8, and they churn). */
+  private readonly live = new PointerSet();
   readonly stats: GcEventStats = { records: 0, allocs: 0, frees: 0, releases: 0, ambiguous: 0, unexplained: 0, retroactive: 0, windows: 0, emptyWindows: 0 };
   private readonly lineAt = new Map<number, GcLogLine>();
   // The previous record, whose allocation is decided by the current one's young count.
@@ -111,6 +112,8 @@ export class GcEventExtractor {
   private announced = false;
   /** Without the collecting flag: inside gc_start … gc_stop. */
   private betweenStartStop = false;
+  /** A gc.freeze() note was seen: the count it clears is no collection. */
+  private freezing = false;
 
   constructor(
     private readonly sink: GcEventSink,
@@ -135,6 +138,16 @@ export class GcEventExtractor {
       if (code === OP_GC_START) this.betweenStartStop = true;
       inWindow = this.betweenStartStop;
       if (code === OP_GC_STOP) this.betweenStartStop = false;
+    }
+    // Records appended inside a MEM/OBJ call, before or after that call's own record, would split
+    // the call from its count change: an arena record comes before the call's record but after
+    // PyObject_GC_Del's −1 (freeing the block can free its arena); a count marker's stats record
+    // comes after the call's record but before the caller's +1. They only open a collection (its
+    // first record can be an arena the callback's allocations needed); closing waits for the next
+    // call's record. A script's marker holds nothing the next record does not.
+    if (code === OP_STATS || code === OP_ARENA_ALLOC || code === OP_ARENA_FREE) {
+      if (inWindow && !this.window) this.openWindow(index);
+      return;
     }
     const isFree = code === OP_FREE && ptr !== 0;
     const known = isFree && this.live.has(ptr);
@@ -169,7 +182,9 @@ export class GcEventExtractor {
         a = 0;
       } else a = d;
       if (a !== 0 && a !== 1) {
-        if (young < this.pYoung) {
+        if (young < this.pYoung && this.freezing) {
+          a = 0; // gc.freeze() cleared it (the note came first)
+        } else if (young < this.pYoung) {
           // A cleared count with no record flagged: a collection with nothing recorded inside it
           // (before the helper attached: no callbacks), or gc.freeze() from C.
           empty = true;
@@ -195,6 +210,7 @@ export class GcEventExtractor {
       s.windowStart(w);
     }
     if (inWindow && !this.window) this.openWindow(index);
+    if (!inWindow && this.window) this.announce(); // before this record's free, which follows it
     if ((code === OP_GC_START || code === OP_GC_STOP) && this.window) {
       const line = this.lineAt.get(index);
       if (line?.phase === 'start') this.window.startLine ??= line;
@@ -221,9 +237,11 @@ export class GcEventExtractor {
       this.live.add(result);
       s.move(ptr, result);
     }
+    this.freezing = false;
     if (code === OP_NOTE && label !== undefined) {
       const call = parseGcCall(label);
       if (call) s.call(index, call);
+      if (call?.call === 'freeze') this.freezing = true;
     }
 
     this.pIndex = index;

@@ -344,8 +344,9 @@ export const FLAG_COLLECTING = 0x10;
  * millions of events (replay) and cannot afford an object per event. Row i of every column is the
  * i-th event of the batch; the columns may be longer than `length`. The fields mean what they mean
  * in events.bin: `flags` bits 0–1 domain (1 mem, 2 obj), bit 2 nested (arena ops), bit 3 young
- * present; for gc ops `size` is the generation, `ptr` collected, `result` uncollectable (-1 when
- * unknown, as a stats record's `size`); for stats and note the label is in `labels`.
+ * present, bit 4 collecting; for gc ops `size` is the generation, `ptr` collected, `result`
+ * uncollectable (-1 when unknown, as a stats record's `size`); for stats and note the label is in
+ * `labels`.
  * A batch handed to a consumer is only valid until the consumer asks for the next one.
  */
 export interface EventBatch {

@@ -25,7 +25,7 @@ async function all(source: EventSource): Promise<Event[]> {
 /** The fields the CSV carries, with stats labels resolved to the dump on disk. */
 function csvView(source: EventSource, events: Event[]): object[] {
   return events.map((e) => {
-    const { young: _young, ...rest } = e;
+    const { young: _young, collecting: _collecting, ...rest } = e;
     if (e.op === 'stats' && e.label) rest.label = resolve(source.resolveLabel(e.label));
     return rest;
   });
