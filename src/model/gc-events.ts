@@ -35,9 +35,13 @@ export interface GcLogLine {
   enabled?: boolean;
   long_lived_total?: number;
   long_lived_pending?: number;
-  /** Tracked objects in generations 0, 1, 2 (gc_list_size). */
-  objects?: number[];
-  permanent?: number;
+  /**
+   * Tracked objects in generations 0, 1, 2 (gc_list_size). Generation 2 (and `permanent`) is null
+   * around young collections: the recorder walks those lists only for collections of generation 1
+   * or 2 (docs/capture.md); bundles recorded before that have all three everywhere.
+   */
+  objects?: (number | null)[];
+  permanent?: number | null;
   /** GC objects on the type free lists (3.10+; -1 where the recorder cannot read them). */
   free_lists?: number;
   thread?: number;

@@ -9,6 +9,7 @@
 // from becoming due to the collection is measured, and the generation is checked as the eval
 // breaker re-selects it.
 
+import { PointerSet } from './address-table.js';
 import type { GcCall, GcFault } from './gc.js';
 import type { GcLogLine, RecordedWindow } from './gc-events.js';
 import { GcCalibration, GcWorld, GENS } from './gc-world.js';
@@ -68,6 +69,14 @@ export interface GcAgreement {
 
 export class GcFollowWorld extends GcWorld {
   readonly calibration = new GcCalibration();
+  /**
+   * Generation 2 between the collections that walked it (the recorder walks it only for
+   * collections of generation 1 or 2): its size then, less the GC objects freed since that were
+   * not allocated since. Only kept for recordings that need it (oldestEstimated).
+   */
+  private lastOldest: number | undefined;
+  private oldestFreed = 0;
+  private youngSinceWalk: PointerSet | undefined;
   readonly agreement: GcAgreement;
   /** Full collections: GC objects freed beyond the garbage found (`collected`): the free lists they emptied. */
   readonly freeListCleared: number[] = [];
@@ -148,7 +157,24 @@ export class GcFollowWorld extends GcWorld {
     this.notTakenRun = true;
   }
 
-  alloc(record: number): void {
+  /** The log leaves generation 2 out around young collections: estimate it from the frees. */
+  estimateOldest(): void {
+    this.youngSinceWalk ??= new PointerSet();
+  }
+
+  /** A GC object freed (in or out of a collection): an old one if not allocated since the last walk. */
+  private freed(ptr: number): void {
+    const young = this.youngSinceWalk;
+    if (young && !young.delete(ptr)) this.oldestFreed++;
+  }
+
+  moved(from: number, to: number): void {
+    const young = this.youngSinceWalk;
+    if (young?.delete(from)) young.add(to);
+  }
+
+  alloc(record: number, ptr = 0): void {
+    this.youngSinceWalk?.add(ptr);
     this.settle();
     const m = this.model;
     const wasOver = m.counts[0] > m.thresholds[0];
@@ -162,12 +188,14 @@ export class GcFollowWorld extends GcWorld {
     } else if (outcome === 'schedule' && (!wasOver || this.dueRecord < 0)) this.dueRecord = record;
   }
 
-  free(): void {
+  free(ptr = 0): void {
+    this.freed(ptr);
     this.settle();
     if (!this.open) this.model.deallocate();
   }
 
-  release(): void {
+  release(ptr = 0): void {
+    this.freed(ptr);
     this.settle();
     if (this.open) this.released++;
   }
@@ -295,8 +323,17 @@ export class GcFollowWorld extends GcWorld {
     const cal = this.calibration;
     if (start?.objects && stop?.objects) {
       if (o.generation === 0 && start.counts) cal.addYoung(stop.objects[1]! - start.objects[1]!, start.counts[0]!);
-      if (o.generation === 2 && stop.long_lived_total !== undefined) cal.addFull(stop.long_lived_total, start.objects[0]! + start.objects[1]! + start.objects[2]!);
-      cal.lastTracked = stop.objects[0]! + stop.objects[1]! + stop.objects[2]!;
+      if (o.generation === 2 && stop.long_lived_total !== undefined && start.objects[2] !== null) cal.addFull(stop.long_lived_total, start.objects[0]! + start.objects[1]! + start.objects[2]!);
+      const walked = stop.objects[2];
+      if (walked !== null && walked !== undefined) {
+        this.lastOldest = walked;
+        this.oldestFreed = 0;
+        if (this.youngSinceWalk) this.youngSinceWalk = new PointerSet();
+      }
+      // Before the first walk: what the collector itself knows of generation 2.
+      const known = stop.long_lived_total === undefined ? undefined : stop.long_lived_total + (stop.long_lived_pending ?? 0);
+      const oldest = walked ?? (this.lastOldest === undefined ? known : Math.max(0, this.lastOldest - this.oldestFreed));
+      if (oldest !== undefined) cal.lastTracked = stop.objects[0]! + stop.objects[1]! + oldest;
     }
     if (stop?.long_lived_total !== undefined && stop.long_lived_pending !== undefined) {
       m.longLivedTotal = stop.long_lived_total;

@@ -74,8 +74,8 @@ export function recordedCollections(lines: readonly GcLogLine[], windowStarts?: 
     if (s.calls !== undefined) c.calls = s.calls;
     if (s.thread !== undefined) c.thread = s.thread;
     if (s.counts) c.countsAtStart = [...s.counts];
-    if (s.objects) c.objects = [...s.objects];
-    if (s.permanent !== undefined) c.permanent = s.permanent;
+    if (s.objects && s.objects.every((n) => n !== null)) c.objects = s.objects as number[];
+    if (s.permanent !== undefined && s.permanent !== null) c.permanent = s.permanent;
     if (s.t_ns !== undefined) c.timeSeconds = s.t_ns / 1e9;
     const start = windowStarts?.get(s.record);
     if (start !== undefined) c.startRecord = start;
@@ -103,22 +103,23 @@ export class GcReplay {
   constructor(private readonly opts: GcReplayOptions) {
     const f = (this.follow = new GcFollowWorld(opts.params, opts.fault, opts.maxMismatches ?? 20));
     const w = (this.whatIf = opts.whatIf ? new GcWhatIfWorld(opts.whatIf, f, opts.fault) : undefined);
+    if (opts.lines.some((l) => l.objects?.[2] === null)) f.estimateOldest();
     const sink: GcEventSink = {
-      alloc: (record) => {
+      alloc: (record, ptr) => {
         const before = f.model.counts[0];
         const collecting = f.model.collecting;
-        f.alloc(record);
+        f.alloc(record, ptr);
         w?.alloc(record, before, collecting);
       },
-      free: (record) => {
-        f.free();
+      free: (record, ptr) => {
+        f.free(ptr);
         w?.free(record);
       },
-      release: (record) => {
-        f.release();
+      release: (record, ptr) => {
+        f.release(ptr);
         w?.release(record);
       },
-      move: () => {},
+      move: (from, to) => f.moved(from, to),
       windowStart: (win) => {
         w?.beforeWindow(win);
         f.windowStart(win);

@@ -2,7 +2,8 @@
 // made by `cpymem capture` with the pyenv CPythons): every collection of 3.8–3.11 predicted to the
 // record with its generation, 3.12/3.13 agreement as measured, what-if thresholds against runs
 // recorded under those thresholds, and wrong variants of the rules caught.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gcReplayRun, parseThresholds, type GcRun } from '../../src/analysis/gc-vs-real.js';
@@ -368,6 +369,23 @@ function fromStart(dir: string, cs: readonly GcCollection[]): number[] {
   return per;
 }
 
+/** A copy of a bundle whose gc.jsonl leaves out generation 2 and the permanent one at young collections. */
+function oldestWalkedOnlyWhenOld(dir: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'cpymem-gc-partial-')), 'bundle');
+  cpSync(dir, copy, { recursive: true });
+  const lines = readFileSync(join(dir, 'gc.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+  const partial = lines.map((l) => {
+    const x = JSON.parse(l) as { generation: number; objects?: (number | null)[]; permanent?: number | null };
+    if (x.objects && x.generation === 0) {
+      x.objects[2] = null;
+      x.permanent = null;
+    }
+    return JSON.stringify(x);
+  });
+  writeFileSync(join(copy, 'gc.jsonl'), `${partial.join('\n')}\n`);
+  return copy;
+}
+
 describe('what if: other thresholds, checked against runs recorded under them', () => {
   for (const minor of ['3.11', '3.12', '3.13']) {
     const base = bundles.find((b) => b.minor === minor && b.workload === 'gc-thresholds-default');
@@ -383,6 +401,11 @@ describe('what if: other thresholds, checked against runs recorded under them', 
         const got = fromStart(base!.dir, predicted.result.whatIf!.collections);
         expect(expected[0]).toBeGreaterThan(0);
         for (let g = 0; g < 3; g++) expect(Math.abs(got[g]! - expected[g]!), `generation ${g}: predicted ${got[g]}, recorded ${expected[g]} (${th})`).toBeLessThanOrEqual(0.02 * expected[g]!);
+        // The recorder now walks generation 2 only around collections of generation 1 or 2: the
+        // same real run with what it would no longer log removed predicts the same counts.
+        const partial = await run(oldestWalkedOnlyWhenOld(base!.dir), base!.version, { whatIf: { thresholds } });
+        const got2 = fromStart(base!.dir, partial.result.whatIf!.collections);
+        for (let g = 0; g < 3; g++) expect(Math.abs(got2[g]! - expected[g]!), `generation ${g} without generation 2 at young collections: predicted ${got2[g]}, recorded ${expected[g]} (${th})`).toBeLessThanOrEqual(0.02 * expected[g]!);
       }, 120_000);
     }
   }

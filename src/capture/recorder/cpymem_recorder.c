@@ -540,13 +540,21 @@ static PyObject *gc_callback(PyObject *self, PyObject *args) {
        the long-lived rule of full collections) and the tracked objects in each list, as DEBUG_STATS
        counts them (gc_list_size); "start" runs before the generations are merged, "stop" after the
        survivors moved on. */
+    /* The oldest generation and the permanent one are walked only around collections of generation
+       1 or 2: they hold most of the heap, a walk of them at every young collection made a program
+       several times slower under capture (×12 instead of ×1.5 on the bench workload), and the oldest
+       generation gains objects only in those collections (between them it loses the ones freed). */
+    char old[64] = "null],\"permanent\":null";
+    if (gen >= 1)
+      snprintf(old, sizeof old, "%lld],\"permanent\":%lld", gc_list_length(&gs->generations[2].head),
+               gc_list_length(&gs->permanent_generation.head));
     snprintf(state, sizeof state,
              ",\"thresholds\":[%d,%d,%d],\"enabled\":%s,\"long_lived_total\":%lld,\"long_lived_pending\":%lld,"
-             "\"objects\":[%lld,%lld,%lld],\"permanent\":%lld,\"free_lists\":%lld",
+             "\"objects\":[%lld,%lld,%s,\"free_lists\":%lld",
              gs->generations[0].threshold, gs->generations[1].threshold, gs->generations[2].threshold,
              gs->enabled ? "true" : "false", (long long)gs->long_lived_total, (long long)gs->long_lived_pending,
-             gc_list_length(&gs->generations[0].head), gc_list_length(&gs->generations[1].head),
-             gc_list_length(&gs->generations[2].head), gc_list_length(&gs->permanent_generation.head), free_list_objects());
+             gc_list_length(&gs->generations[0].head), gc_list_length(&gs->generations[1].head), old,
+             free_list_objects());
   }
 #endif
   if (g_gclen + 1024 > sizeof g_gcbuf) flush_gc();
