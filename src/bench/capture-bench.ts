@@ -3,11 +3,11 @@
 // time over the plain run's (timed inside the script, so interpreter start-up and bundle packing do
 // not count); runs alternate plain / tracemalloc / capture and the median of each is kept.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCapture } from '../capture/run.js';
 import { memoryIo } from '../util/io.js';
+import { scratchDir } from './child.js';
 
 // An allocation-heavy mix: small objects, containers growing, strings, json, sorting, a few cycles.
 const WORKLOAD = `
@@ -45,8 +45,10 @@ function seconds(output: string): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchCapture(python = process.env.CPYMEM_BENCH_PYTHON ?? 'python3', rounds = 5): Promise<boolean> {
-  const dir = mkdtempSync(join(tmpdir(), 'cpymem-bench-capture-'));
+export async function benchCapture(opts: { quick?: boolean } = {}): Promise<boolean> {
+  const python = process.env.CPYMEM_BENCH_PYTHON ?? 'python3';
+  const rounds = opts.quick ? 1 : 5;
+  const dir = scratchDir('capture');
   try {
     const script = join(dir, 'workload.py');
     writeFileSync(script, WORKLOAD);

@@ -2,18 +2,17 @@
 // (decode + pymalloc model + every real dump compared; not the GC model they run alongside) over a
 // large log recorded by `cpymem capture`, against a plain decode of the same log measured in the
 // same run: gunzip + read every record's fields, the least any consumer does.
-// Targets: ≥ 10 M events/s, and ≥ 30 % of the plain decode's rate. Then one more replay in a fresh
-// process, whose peak RSS shows that memory follows live arenas, not the length of the log.
+// Targets: ≥ 10 M events/s, and ≥ 30 % of the plain decode's rate. Then one more replay and one more
+// plain decode, each in a fresh process, whose peak RSS shows that memory follows live arenas, not
+// the length of the log.
 //
 // The log is recorded once and cached (next to the recorder, in cpymem's cache directory), with a
 // pyenv CPython 3.8–3.13 when there is one, else python3 (CPYMEM_BENCH_PYTHON overrides);
-// CPYMEM_BENCH_REPLAY_ROUNDS scales it (default 5: about 33 M events, 1 GB of records).
-import { spawnSync } from 'node:child_process';
+// CPYMEM_BENCH_REPLAY_ROUNDS scales it (default 5: about 33 M events, 1 GB of records; --quick 1).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { replayRun } from '../analysis/model-vs-real.js';
 import { cacheDir, RECORDER_SOURCE } from '../capture/recorder-build.js';
@@ -21,6 +20,7 @@ import { runCapture } from '../capture/run.js';
 import { verdict } from '../cli/compare.js';
 import { bundleEventsFile, openEventsBundle, readBundleManifest } from '../ingest/events-bundle.js';
 import { memoryIo } from '../util/io.js';
+import { benchChildMain, mb, runChild } from './child.js';
 
 // Arenas filled and fragmented (random 90 % freed) then released, lists and str grown by realloc,
 // json round trips: every path of the model, and a real dump per round.
@@ -57,7 +57,7 @@ for r in range(int(sys.argv[1])):
 `;
 
 /** CPYMEM_BENCH_PYTHON, else the newest pyenv CPython that capture supports, else python3. */
-function benchPython(): string {
+export function benchPython(): string {
   if (process.env.CPYMEM_BENCH_PYTHON) return process.env.CPYMEM_BENCH_PYTHON;
   const dir = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions');
   const found = existsSync(dir)
@@ -71,9 +71,14 @@ function benchPython(): string {
   return found ?? 'python3';
 }
 
-/** The bench's log: recorded on first use, then reused while workload, size, interpreter and recorder stay the same. */
-async function benchLog(python: string, rounds: number): Promise<string> {
-  const key = createHash('sha256').update(WORKLOAD).update(String(rounds)).update(python).update(readFileSync(RECORDER_SOURCE)).digest('hex').slice(0, 16);
+/**
+ * A bench log: `rounds` rounds of the workload, a real dump every `statsEvery` calls when given.
+ * Recorded on first use, then reused while workload, size, interpreter and recorder stay the same.
+ */
+export async function benchLog(python: string, rounds: number, statsEvery?: number): Promise<string> {
+  const hash = createHash('sha256').update(WORKLOAD).update(String(rounds)).update(python).update(readFileSync(RECORDER_SOURCE));
+  if (statsEvery) hash.update(`every ${statsEvery}`);
+  const key = hash.digest('hex').slice(0, 16);
   const dir = join(cacheDir(), 'bench');
   const out = join(dir, `replay-${key}.cpymem`);
   if (existsSync(join(out, 'manifest.json'))) return out;
@@ -82,10 +87,20 @@ async function benchLog(python: string, rounds: number): Promise<string> {
   writeFileSync(script, WORKLOAD);
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONHASHSEED: '0' };
   for (const k of ['PYTHONMALLOC', 'PYTHONDEVMODE', 'PYTHONTRACEMALLOC', 'PYTHONMALLOCSTATS']) delete env[k];
-  console.log(`replay: recording the bench log once with ${python} (cached in ${dir}) …`);
-  await runCapture({ python, out, command: [script, String(rounds)], quiet: true, force: true, childStdio: 'io', env }, memoryIo(dir));
-  // The logs of older workloads, recorders or interpreters are not needed any more.
-  for (const old of readdirSync(dir)) if (/^replay-[0-9a-f]+\.cpymem$/.test(old) && join(dir, old) !== out) rmSync(join(dir, old), { recursive: true, force: true });
+  console.log(`replay: recording a bench log of ${rounds} rounds${statsEvery ? `, a dump every ${statsEvery.toLocaleString('en-US')} calls,` : ''} once with ${python} (cached in ${dir}) …`);
+  await runCapture({ python, out, command: [script, String(rounds)], statsEvery, quiet: true, force: true, childStdio: 'io', env }, memoryIo(dir));
+  // The same log of an older workload, recorder or interpreter is not needed any more.
+  for (const old of readdirSync(dir)) {
+    const path = join(dir, old);
+    if (!/^replay-[0-9a-f]+\.cpymem$/.test(old) || path === out) continue;
+    let m: ReturnType<typeof readBundleManifest> | undefined;
+    try {
+      m = readBundleManifest(path);
+    } catch {
+      // unreadable: a recording cut short
+    }
+    if (!m || (m.command.at(-1) === String(rounds) && (m.recorder.statsEvery ?? undefined) === statsEvery)) rmSync(path, { recursive: true, force: true });
+  }
   return out;
 }
 
@@ -140,14 +155,9 @@ async function seconds<T>(fn: () => Promise<T>): Promise<{ s: number; value: T }
   return { s: Number(process.hrtime.bigint() - t0) / 1e9, value };
 }
 
-/** In a fresh process (see the end of this file): one replay, its peak RSS. */
-function replayInChild(dir: string, version: string): { maxRssMb: number; events: number; identical: boolean } {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--replay-child', dir, version], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`replay child failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { maxRssMb: number; events: number; identical: boolean };
-}
-
-export async function benchReplay(rounds = Number(process.env.CPYMEM_BENCH_REPLAY_ROUNDS ?? 5), pairs = 3): Promise<boolean> {
+export async function benchReplay(opts: { quick?: boolean } = {}): Promise<boolean> {
+  const rounds = Number(process.env.CPYMEM_BENCH_REPLAY_ROUNDS ?? (opts.quick ? 1 : 5));
+  const pairs = opts.quick ? 1 : 3;
   const python = benchPython();
   let dir: string;
   try {
@@ -173,21 +183,25 @@ export async function benchReplay(rounds = Number(process.env.CPYMEM_BENCH_REPLA
   }
   runs.sort((a, b) => a.decode / a.replay - b.decode / b.replay);
   const { decode, replay } = runs[Math.floor(runs.length / 2)]!;
-  const child = replayInChild(dir, version);
+  const child = runChild<{ events: number; identical: boolean }>(import.meta.url, 'replay', [dir, version]);
+  const decodeChild = runChild<{ records: number }>(import.meta.url, 'decode', [file]);
   const replayRate = records / replay / 1e6;
   const decodeRate = records / decode / 1e6;
   const ratio = decode / replay;
-  const ok = replayRate >= 10 && ratio >= 0.3 && child.identical;
+  const ok = replayRate >= 10 && ratio >= 0.3 && child.value.identical;
   console.log(
     `replay: ${replayRate.toFixed(1)} M events/s vs plain decode ${decodeRate.toFixed(1)} M events/s = ${(100 * ratio).toFixed(0)}% ` +
       `(targets ≥ 10 M events/s, ≥ 30%) [CPython ${version}, ${(records / 1e6).toFixed(1)} M events, ${gb.toFixed(2)} GB of records, ` +
-      `${(manifest.files['events.bin.gz']!.bytes / 1e6).toFixed(0)} MB gzipped; every dump identical; peak RSS of a replay in a fresh process ${child.maxRssMb.toFixed(0)} MB; median of ${pairs} alternating pairs] ${ok ? 'OK' : 'BELOW TARGET'}`,
+      `${(manifest.files['events.bin.gz']!.bytes / 1e6).toFixed(0)} MB gzipped; every dump identical; median of ${pairs} alternating pairs] ${ok ? 'OK' : 'BELOW TARGET'}`,
+  );
+  console.log(
+    `replay memory: peak RSS of a replay ${mb(child.maxRssMb)} vs plain decode ${mb(decodeChild.maxRssMb)} = ${(child.maxRssMb / decodeChild.maxRssMb).toFixed(2)}× ` +
+      `[${(records / 1e6).toFixed(1)} M events, ${gb.toFixed(2)} GB of records, ${child.value.identical ? 'every dump identical' : 'DUMPS DIFFER'}, each in a fresh process; replay ${child.seconds.toFixed(1)} s, decode ${decodeChild.seconds.toFixed(1)} s there]`,
   );
   return ok;
 }
 
-if (process.argv[2] === '--replay-child') {
-  const [dir, version] = process.argv.slice(3) as [string, string];
-  const r = await fullReplay(dir, version);
-  process.stdout.write(JSON.stringify({ ...r, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
-}
+await benchChildMain(import.meta.url, {
+  replay: ([dir, version]) => fullReplay(dir!, version!),
+  decode: ([file]) => plainDecode(file!),
+});

@@ -1,17 +1,20 @@
 // The one ordered list of input formats. A file's format is decided by its content (each format's
-// sniff() is cheap and never throws); --format overrides. gzip input is read transparently.
+// sniff() is cheap, never throws and looks at the first SNIFF_CHARS characters only); --format
+// overrides. gzip input is read transparently. Text formats are streamed through their push-based
+// readers (src/ingest/text-file.ts): memory follows what the reader keeps, not the file's size.
 
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { GcLog, MallocStats, PrintedTracemalloc, ReadWarning, TracemallocSnapshot } from '../model/types.js';
 import { InputError } from '../util/errors.js';
-import { parseMallocStats, sniffMallocStats } from './malloc-stats.js';
+import { MallocStatsReader, sniffMallocStats } from './malloc-stats.js';
 import { readTracemallocSnapshotFile, sniffTracemallocPickle } from './tracemalloc-pickle.js';
-import { parseTracemallocText, sniffTracemallocText } from './tracemalloc-text.js';
+import { sniffTracemallocText, TracemallocTextReader } from './tracemalloc-text.js';
 import { openEventsBundle, sniffEventsBundle, type EventSource } from './events-bundle.js';
 import { CSV_HEADER, openEventsCsv, sniffEventsCsv } from './events-csv.js';
-import { parseGcDebugStats, sniffGcDebugStats } from './gc-debug-stats.js';
-import { parseGcCallbacks, sniffGcCallbacks } from './gc-callbacks.js';
+import { GcDebugStatsReader, sniffGcDebugStats } from './gc-debug-stats.js';
+import { GcCallbacksReader, sniffGcCallbacks } from './gc-callbacks.js';
+import { forEachTextPiece } from './text-file.js';
 
 export const FORMATS = ['malloc-stats', 'tracemalloc-snapshot', 'tracemalloc-text', 'gc-debug-stats', 'gc-callbacks'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -59,10 +62,16 @@ export function isGcLogInput(input: Input): input is GcLogInput {
   return input.format === 'gc-debug-stats' || input.format === 'gc-callbacks';
 }
 
+/** A push-based reader of one text input: pieces of text in, the Input at the end. */
+interface TextReader {
+  push(text: string): void;
+  end(): Input;
+}
+
 interface FormatEntry {
   name: Format;
   sniff(text: string): boolean;
-  read(text: string, file: string, opts: ReadOptions): Input;
+  reader(file: string, opts: ReadOptions): TextReader;
 }
 
 /** A binary format: sniffed on the file's first bytes (gunzipped) and read from the file itself. */
@@ -106,65 +115,44 @@ export function readHead(file: string, bytes = 4096): Uint8Array {
   }
 }
 
+/** A TextReader over one of the formats' reader classes: `toInput` turns its result into the Input. */
+function textReader<R>(r: { push(text: string): void; end(): R }, toInput: (result: R) => Input): TextReader {
+  return { push: (text) => r.push(text), end: () => toInput(r.end()) };
+}
+
 const REGISTRY: readonly FormatEntry[] = [
   {
     // First: its sniff is the strictest (the first non-blank line is a JSON gc record).
     name: 'gc-callbacks',
     sniff: sniffGcCallbacks,
-    read: (text, file, opts) => {
-      const r = parseGcCallbacks(text, { file, strict: opts.strict });
-      return { file, format: 'gc-callbacks', log: r.log, warnings: r.log.warnings };
-    },
+    reader: (file, opts) => textReader(new GcCallbacksReader({ file, strict: opts.strict }), (r) => ({ file, format: 'gc-callbacks', log: r.log, warnings: r.log.warnings })),
   },
   {
     name: 'malloc-stats',
     sniff: sniffMallocStats,
-    read: (text, file, opts) => {
-      const r = parseMallocStats(text, { file, strict: opts.strict, python: opts.python });
-      return { file, format: 'malloc-stats', dumps: r.dumps, warnings: r.warnings };
-    },
+    reader: (file, opts) =>
+      textReader(new MallocStatsReader({ file, strict: opts.strict, python: opts.python }), (r) => ({ file, format: 'malloc-stats', dumps: r.dumps, warnings: r.warnings })),
   },
   {
     name: 'tracemalloc-text',
     sniff: sniffTracemallocText,
-    read: (text, file, opts) => {
-      const r = parseTracemallocText(text, { file, strict: opts.strict });
-      return { file, format: 'tracemalloc-text', printed: r.printed, warnings: r.warnings };
-    },
+    reader: (file, opts) => textReader(new TracemallocTextReader({ file, strict: opts.strict }), (r) => ({ file, format: 'tracemalloc-text', printed: r.printed, warnings: r.warnings })),
   },
   {
     name: 'gc-debug-stats',
     sniff: sniffGcDebugStats,
-    read: (text, file, opts) => {
-      const r = parseGcDebugStats(text, { file, strict: opts.strict });
-      return { file, format: 'gc-debug-stats', log: r.log, warnings: r.log.warnings };
-    },
+    reader: (file, opts) => textReader(new GcDebugStatsReader({ file, strict: opts.strict }), (r) => ({ file, format: 'gc-debug-stats', log: r.log, warnings: r.log.warnings })),
   },
 ];
 
-/** Read a file's bytes as text, gunzipping when it starts with the gzip magic. */
+/** The sniffs look at this many characters from the start of a text, no more. */
+export const SNIFF_CHARS = 65536;
+
+/** Read a file's bytes as text, gunzipping when it starts with the gzip magic (whole: prefer readInputFile for big inputs). */
 export function readText(file: string): string {
-  let buf: Buffer;
-  try {
-    if (statSync(file).isDirectory()) throw new InputError({ file }, 'expected a file, found a directory (pass --recursive to read the files under it)', 'E_IS_DIRECTORY');
-    buf = readFileSync(file);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError({ file }, code === 'ENOENT' ? 'no such file' : `cannot read: ${(err as Error).message}`, 'E_READ');
-  }
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      buf = gunzipSync(buf);
-    } catch (err) {
-      throw new InputError({ file, offset: 0 }, `expected a complete gzip stream, found a damaged one (${(err as Error).message})`, 'E_GZIP');
-    }
-  }
-  const nul = buf.indexOf(0);
-  if (nul >= 0) {
-    throw new InputError({ file, offset: nul }, 'expected text, found a NUL byte (binary file?)', 'E_BINARY');
-  }
-  return buf.toString('utf8');
+  const pieces: string[] = [];
+  forEachTextPiece(file, (t) => pieces.push(t));
+  return pieces.join('');
 }
 
 /** Which format a text is in, or undefined. */
@@ -176,16 +164,30 @@ export function sniffFormat(text: string): Format | undefined {
 export function readInputFile(file: string, opts: ReadOptions = {}): Input {
   const binary = BINARY_REGISTRY.find((f) => (opts.format ? f.name === opts.format : !isDirectory(file) && f.sniffBytes(readHead(file))));
   if (binary) return binary.readFile(file, opts);
-  const text = readText(file);
-  const format = opts.format ?? sniffFormat(text);
-  if (!format) {
-    throw new InputError(
-      { file, line: 1 },
-      `expected one of the formats cpymem reads (${FORMATS.join(', ')}), found none: the text has no "Small block threshold = …" header, no free-list lines, no tracemalloc statistics, no "gc: collecting generation N..." lines and no gc.callbacks JSON lines, and is no pickle`,
-      'E_UNKNOWN_FORMAT',
-    );
-  }
-  return REGISTRY.find((f) => f.name === format)!.read(text, file, opts);
+  // Streamed: the head is held until the sniff can decide (SNIFF_CHARS, or the end of the file),
+  // then it and every later piece go to the format's reader.
+  let head = '';
+  let reader: TextReader | undefined;
+  const start = (): TextReader => {
+    const format = opts.format ?? sniffFormat(head);
+    if (!format) {
+      throw new InputError(
+        { file, line: 1 },
+        `expected one of the formats cpymem reads (${FORMATS.join(', ')}), found none: the text has no "Small block threshold = …" header, no free-list lines, no tracemalloc statistics, no "gc: collecting generation N..." lines and no gc.callbacks JSON lines, and is no pickle`,
+        'E_UNKNOWN_FORMAT',
+      );
+    }
+    const r = REGISTRY.find((f) => f.name === format)!.reader(file, opts);
+    r.push(head);
+    head = '';
+    return r;
+  };
+  forEachTextPiece(file, (text) => {
+    if (reader) return reader.push(text);
+    head += text;
+    if (opts.format || head.length >= SNIFF_CHARS) reader = start();
+  });
+  return (reader ?? start()).end();
 }
 
 function isDirectory(file: string): boolean {
