@@ -34,14 +34,17 @@ interface Bucket {
   max: ArenaTimelinePoint;
 }
 
-/** Collects arena changes with at most about 4 × maxBuckets points kept. */
+/** Buckets kept by default: at most 4 × 250 = 1,000 points, one per pixel of the chart's width. */
+export const MAX_TIMELINE_BUCKETS = 250;
+
+/** Collects arena changes with at most 4 × maxBuckets points kept. */
 export class ArenaTimelineRecorder {
   private buckets: Bucket[] = [];
   private width = 1;
   private changes = 0;
   private highwater = 0;
 
-  constructor(private readonly maxBuckets = 500) {}
+  constructor(private readonly maxBuckets = MAX_TIMELINE_BUCKETS) {}
 
   add(c: ArenaChange): void {
     const p: ArenaTimelinePoint = { event: c.event, current: c.current, allocatedTotal: c.allocatedTotal };

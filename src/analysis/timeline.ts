@@ -55,8 +55,11 @@ export interface Timeline {
   fileStarts: { seq: number; fileIndex: number; file: string }[];
 }
 
-/** Line charts keep at most this many points before downsampling. */
-export const MAX_LINE_POINTS = 2000;
+/**
+ * Line charts keep at most this many points before downsampling: about one per pixel of a chart's
+ * width, and with the points' tooltips about 400 KB of page per chart (docs/scale.md).
+ */
+export const MAX_LINE_POINTS = 1000;
 /** The per-class heatmap has at most this many columns. */
 export const MAX_CLASS_COLUMNS = 100;
 
@@ -115,16 +118,20 @@ export function buildTimeline(sources: readonly DumpSource[], maxPoints = MAX_LI
 /**
  * Keep at most about `maxPoints` items: split into equal buckets and keep, per bucket, the first and
  * last item and the items holding the minimum and maximum of every series. Order is preserved.
+ * `firstOf`: the first item it holds for is kept too (say, the first marker that differs).
  */
 export function downsampleExtremes<T>(
   items: readonly T[],
   maxPoints: number,
   series: readonly ((t: T) => number | null)[],
+  firstOf?: (t: T) => boolean,
 ): { items: T[]; downsampled: boolean } {
   if (items.length <= maxPoints) return { items: [...items], downsampled: false };
   const perBucket = 2 + 2 * series.length;
-  const buckets = Math.max(1, Math.floor(maxPoints / perBucket));
+  const buckets = Math.max(1, Math.floor((firstOf ? maxPoints - 1 : maxPoints) / perBucket));
   const keep = new Set<number>();
+  const first = firstOf ? items.findIndex(firstOf) : -1;
+  if (first >= 0) keep.add(first);
   for (let b = 0; b < buckets; b++) {
     const lo = Math.floor((b * items.length) / buckets);
     const hi = Math.floor(((b + 1) * items.length) / buckets);

@@ -1,20 +1,28 @@
-// `cpymem gc INPUT… [--json]`: how often the cyclic GC ran, which generation, how long the pauses
-// were, what it found, and the share of the run spent collecting — from gc.DEBUG_STATS logs,
-// gc.callbacks JSON lines, or a capture bundle's gc.jsonl.
-import { resolve } from 'node:path';
+// `cpymem gc INPUT… [--json] [-o report.html]`: how often the cyclic GC ran, which generation, how
+// long the pauses were, what it found, and the share of the run spent collecting — from
+// gc.DEBUG_STATS logs, gc.callbacks JSON lines, or a capture bundle's gc.jsonl. On a capture bundle
+// the GC model (docs/gc-model.md) runs too, and its collections per generation stand beside the
+// recorded ones.
+import { basename, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { summariseGc, type GcSummary } from '../analysis/gc-stats.js';
+import { describeGc, gcReplayRun, gcSummaryJson, gcUnavailable, type GcRun as GcModelRun } from '../analysis/gc-vs-real.js';
 import { bundleGcLog } from '../analysis/evidence.js';
+import { versionOf } from '../analysis/model-vs-real.js';
 import { isGcLogInput, openEventInput, readInputFile, sniffEventFormat } from '../ingest/index.js';
 import type { GcLog } from '../model/types.js';
 import { formatInt, formatPercent } from '../util/format.js';
-import { InputError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { InputError, readAs } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
+import { VERSION } from '../version.js';
 
 export interface GcArgs {
   inputs: string[];
   json?: boolean;
   strict?: boolean;
+  /** Write an HTML report of the logs (and the model of each bundle) to this file. */
+  output?: string;
 }
 
 interface GcRun {
@@ -26,23 +34,43 @@ interface GcRun {
   summary: GcSummary;
   /** Σ pauses ÷ run time, when both are known. */
   timeShare: number | null;
+  /** Capture bundles: the GC model over the recorded run, or why it could not run. */
+  model?: GcModelRun;
+  modelUnavailable?: string;
 }
 
-/** A GC log file, or a capture bundle's gc.jsonl with the bundle's run time. */
-export function readGcRun(name: string, cwd: string, strict?: boolean): GcRun {
+/** The GC model over a capture bundle, or why it cannot run there. */
+async function bundleModel(path: string): Promise<{ model?: GcModelRun; modelUnavailable?: string }> {
+  const source = openEventInput(path, 'events-bundle');
+  const version = versionOf(source);
+  const why = gcUnavailable(source) ?? (version ? undefined : 'the bundle does not say which CPython recorded it');
+  if (why) return { modelUnavailable: why };
+  try {
+    const model = await gcReplayRun(source, version!);
+    return model ? { model } : { modelUnavailable: 'the bundle cannot drive the GC model' };
+  } catch (err) {
+    // a version without a GC model row (params.ts)
+    return { modelUnavailable: (err as Error).message };
+  }
+}
+
+/** A GC log file, or a capture bundle's gc.jsonl with the bundle's run time and the GC model's run. */
+export async function readGcRun(name: string, cwd: string, strict?: boolean): Promise<GcRun> {
   const path = resolve(cwd, name);
   const manifest = sniffEventFormat(path) === 'events-bundle' ? openEventInput(path, 'events-bundle').manifest : undefined;
   let log: GcLog;
   let format: string;
   let durationSeconds: number | undefined;
+  let model: Awaited<ReturnType<typeof bundleModel>> = {};
   if (manifest) {
     const gc = bundleGcLog(path, name, manifest.durationMs, strict);
     if (!gc) throw new InputError({ file: name }, 'expected gc.jsonl in the capture bundle (the GC callbacks it recorded), found none', 'E_NO_GC_LOG');
     log = gc.log;
     format = 'capture bundle gc.jsonl';
     durationSeconds = gc.durationSeconds;
+    model = await bundleModel(path);
   } else {
-    const input = readInputFile(path, { strict });
+    const input = readAs(path, name, () => readInputFile(path, { strict }));
     if (!isGcLogInput(input)) throw new InputError({ file: name }, `expected a GC log (gc.DEBUG_STATS output, gc.callbacks JSON lines) or a capture bundle, found ${input.format}`, 'E_UNSUPPORTED_INPUT');
     log = input.log;
     format = input.format;
@@ -50,7 +78,7 @@ export function readGcRun(name: string, cwd: string, strict?: boolean): GcRun {
   }
   const summary = summariseGc(log.collections, { durationSeconds });
   const paused = summary.all.elapsed?.total;
-  return { file: name, format, log, durationSeconds, summary, timeShare: paused !== undefined && durationSeconds ? paused / durationSeconds : null };
+  return { file: name, format, log, durationSeconds, summary, timeShare: paused !== undefined && durationSeconds ? paused / durationSeconds : null, ...model };
 }
 
 function ms(s: number): string {
@@ -77,12 +105,42 @@ function describe(r: GcRun): string[] {
   lines.push(fmt(head), ...rows.map(fmt));
   if (r.timeShare !== null) lines.push(`  time in GC: ${formatPercent(r.timeShare, 2)} of the run`);
   else lines.push('  time in GC: unknown (the log has no run time; a capture bundle or a timed callbacks log gives it)');
+  if (r.model) lines.push(...describeGc(r.model).map((l) => `  ${l}`));
+  else if (r.modelUnavailable) lines.push(`  GC model: not run (${r.modelUnavailable})`);
   return lines;
+}
+
+/** The GC-only HTML page: the GC sections in the report's page shell (src/report/page.ts). */
+async function gcReport(runs: readonly GcRun[]): Promise<string> {
+  const { renderShell, partFromSection } = await import('../report/page.js');
+  const { renderChart } = await import('../report/render.js');
+  const { buildGcReportData } = await import('../report/gc-data.js');
+  const { renderGcSections } = await import('../report/gc-section.js');
+  const gc = buildGcReportData(
+    runs.map((r) => ({ file: r.file, log: r.log, durationSeconds: r.durationSeconds })),
+    runs.flatMap((r) => (r.model ? [{ file: r.file, run: r.model }] : [])),
+  );
+  const collections = runs.reduce((n, r) => n + r.summary.all.collections, 0);
+  return renderShell({
+    title: runs.length === 1 ? `cpymem report: cyclic GC of ${basename(runs[0]!.file)}` : 'cpymem report: cyclic GC',
+    lede: `${formatInt(collections)} collections in ${runs.length} log${runs.length === 1 ? '' : 's'}: ${runs.map((r) => r.file).join(', ')}.`,
+    parts: renderGcSections(gc, renderChart).map(partFromSection),
+    footer:
+      'Numbers are the collections the logs recorded (<code>gc.DEBUG_STATS</code> lines, <code>gc.callbacks</code> records); the model columns come from replaying a capture bundle through the GC model (docs/gc-model.md).',
+    data: { gc },
+    generator: `cpymem ${VERSION}`,
+  });
 }
 
 export async function runGc(args: GcArgs, io: CliIo): Promise<number> {
   if (!args.inputs?.length) throw new InputError({}, 'expected at least one GC log or capture bundle, found none', 'E_NO_INPUT');
-  const runs = args.inputs.map((name) => readGcRun(name, io.cwd, args.strict));
+  const runs: GcRun[] = [];
+  for (const name of args.inputs) runs.push(await readGcRun(name, io.cwd, args.strict));
+  if (args.output) {
+    const output = resolve(io.cwd, args.output);
+    writeFileAtomic(output, await gcReport(runs));
+    if (!args.json) io.stderr(`wrote ${output}\n`);
+  }
   if (args.json) {
     const json = runs.map((r) => ({
       file: r.file,
@@ -93,6 +151,8 @@ export async function runGc(args: GcArgs, io: CliIo): Promise<number> {
       generations: r.summary.generations,
       all: r.summary.all,
       warnings: r.log.warnings.length,
+      model: r.model ? gcSummaryJson(r.model) : null,
+      modelUnavailable: r.modelUnavailable ?? null,
     }));
     io.stdout(`${JSON.stringify({ schema: 1, logs: json }, null, 2)}\n`);
   } else {
@@ -107,7 +167,8 @@ const command: CommandModule<object, GcArgs> = {
   builder: (y: Argv) =>
     y
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'gc.DEBUG_STATS logs, gc.callbacks JSON lines, capture bundles' })
-      .option('json', { type: 'boolean', describe: 'print the summary as JSON' }) as unknown as Argv<GcArgs>,
+      .option('json', { type: 'boolean', describe: 'print the summary as JSON' })
+      .option('output', { alias: 'o', type: 'string', describe: 'write an HTML report (collections over time, pauses, collected, model vs recorded) to this file' }) as unknown as Argv<GcArgs>,
   handler: async (argv: ArgumentsCamelCase<GcArgs>) => {
     process.exitCode = await runGc(argv, (argv as unknown as { io: CliIo }).io);
   },

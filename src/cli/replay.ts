@@ -6,12 +6,14 @@
 // thresholds (--gc-threshold) or another version's collector (--as-python) would have done.
 import { basename, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { bundleGcLog } from '../analysis/evidence.js';
 import { analyseDump } from '../analysis/fragmentation.js';
 import { describeGc, gcSummaryJson, gcUnavailable, parseThresholds, prepareGcRun, type GcRun, type GcRunOptions } from '../analysis/gc-vs-real.js';
 import { replayRun, versionOf, type MarkerResult, type ReplayRun } from '../analysis/model-vs-real.js';
 import { EVENT_FORMATS, openEventInput, type EventFormat } from '../ingest/index.js';
 import { gcParams, pymallocParams, type PymallocParams } from '../model/params.js';
 import { formatBytes, formatInt, formatPercent } from '../report/format.js';
+import type { GcModelInput, GcReportInput } from '../report/gc-data.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { CpymemError } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
@@ -143,7 +145,9 @@ export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
   whatIfProgress.done();
   if (args.output) {
     const output = resolve(io.cwd, args.output);
-    writeFileAtomic(output, await replayReport(args.events, run, alt, args.asPython ? `as CPython ${args.asPython}` : 'what if'));
+    const gcLog = source.manifest ? bundleGcLog(input, args.events, source.manifest.durationMs) : undefined;
+    const gcModel = gcRun ? { file: args.events, run: gcRun, whatIfTitle: gcTitle } : undefined;
+    writeFileAtomic(output, await replayReport(args.events, run, alt, gcTitle, { log: gcLog, model: gcModel }));
     if (!args.json) io.stderr(`wrote ${output}\n`);
   }
   if (args.json) {
@@ -162,15 +166,16 @@ export async function runReplay(args: ReplayArgs, io: CliIo): Promise<number> {
 }
 
 /**
- * The HTML page of a replay: the replay sections, then the malloc-stats sections drawn from the
- * model's dumps at the markers (fragmentation, size classes, per-class fragmentation over time).
+ * The HTML page of a replay: the replay sections (with the GC ones on capture bundles), then the
+ * malloc-stats sections drawn from the model's dumps at the markers (fragmentation, size classes,
+ * per-class fragmentation over time).
  */
-async function replayReport(file: string, run: ReplayRun, alt: ReplayRun | undefined, whatIfTitle: string): Promise<string> {
+async function replayReport(file: string, run: ReplayRun, alt: ReplayRun | undefined, whatIfTitle: string, gc: { log?: GcReportInput; model?: GcModelInput }): Promise<string> {
   const { buildReportData, renderReport } = await import('../report/index.js');
   const { renderChart } = await import('../report/render.js');
   const { renderReplaySections } = await import('../report/replay-section.js');
   const { buildReplayReportData } = await import('../report/replay-data.js');
-  const replay = buildReplayReportData(file, run, alt, whatIfTitle);
+  const replay = buildReplayReportData(file, run, alt, whatIfTitle, gc);
   const dumps = run.markers.map((m) => m.model);
   const data = buildReportData(dumps.length ? [{ file: `${file} (model dumps at the markers)`, dumps, warnings: [] }] : []);
   return renderReport(data, {
@@ -179,6 +184,7 @@ async function replayReport(file: string, run: ReplayRun, alt: ReplayRun | undef
     sections: renderReplaySections(replay, renderChart),
     extraData: { replay },
     mallocStats: dumps.length > 0,
+    footer: 'Numbers are the pymalloc model\'s, replaying the recorded events; the input holds no real dump to set them beside.',
     lede: `${formatInt(run.summary.events)} recorded events replayed through the pymalloc model of CPython ${run.version}.`,
   });
 }

@@ -3,8 +3,10 @@
 // it is embedded in the page and written by --json as it is.
 
 import type { ArenaTimeline } from '../analysis/arena-timeline.js';
-import type { ArenaMap, ReplayRun } from '../analysis/model-vs-real.js';
+import type { ArenaMap, MarkerResult, ReplayRun } from '../analysis/model-vs-real.js';
 import type { OccupancySummary } from '../analysis/pinned-arenas.js';
+import { downsampleExtremes } from '../analysis/timeline.js';
+import { buildGcReportData, type GcModelInput, type GcReportData, type GcReportInput } from './gc-data.js';
 
 export interface ReplayMarkerRow {
   index: number;
@@ -33,7 +35,14 @@ export interface ReplayRunData {
   addresses: { checked: number; predicted: number };
   divergences: { event: number; op: string; expected: string; recorded: string }[];
   timeline: ArenaTimeline;
+  /**
+   * Every marker of a short run; of a long one at most MAX_MARKER_ROWS: per stretch of markers the
+   * first, the last and the extremes of arenas, allocated blocks, pinned arenas and differing lines,
+   * and the first marker that differs.
+   */
   markers: ReplayMarkerRow[];
+  /** Over every marker, listed or not. */
+  markerTotals: { markers: number; compared: number; identical: number; mostPinned: number };
   /** The pinned-arena map: the marker with the most pinned arenas, else the last marker. */
   arenaMap: ArenaMap | null;
 }
@@ -42,10 +51,28 @@ export interface ReplayReportData {
   file: string;
   recorded: ReplayRunData;
   whatIf: ReplayRunData | null;
+  /** The bundle's GC log and the GC model over the run (capture bundles); null for an events CSV. */
+  gc: GcReportData | null;
 }
+
+/** Marker rows a report keeps (its table and its embedded data), so a long run's page stays small. */
+export const MAX_MARKER_ROWS = 200;
+
+const MARKER_SERIES: ((m: MarkerResult) => number | null)[] = [
+  (m) => m.model.arenas?.current ?? null,
+  (m) => m.modelAllocatedBlocks,
+  (m) => m.occupancy.pinned,
+  (m) => m.differingLines ?? null,
+];
 
 export function replayRunData(run: ReplayRun, title: string): ReplayRunData {
   const s = run.summary;
+  const totals = { markers: run.markers.length, compared: 0, identical: 0, mostPinned: 0 };
+  for (const m of run.markers) {
+    if (m.identical !== undefined) totals.compared++;
+    if (m.identical) totals.identical++;
+    totals.mostPinned = Math.max(totals.mostPinned, m.occupancy.pinned);
+  }
   return {
     title,
     python: run.version,
@@ -58,7 +85,8 @@ export function replayRunData(run: ReplayRun, title: string): ReplayRunData {
     addresses: { checked: s.addressesChecked, predicted: s.addressesPredicted },
     divergences: s.divergences.map((d) => ({ ...d })),
     timeline: run.arenaTimeline,
-    markers: run.markers.map((m) => ({
+    markerTotals: totals,
+    markers: downsampleExtremes(run.markers, MAX_MARKER_ROWS, MARKER_SERIES, (m) => m.identical === false).items.map((m) => ({
       index: m.index,
       event: m.event,
       label: m.label ?? null,
@@ -75,6 +103,17 @@ export function replayRunData(run: ReplayRun, title: string): ReplayRunData {
   };
 }
 
-export function buildReplayReportData(file: string, recorded: ReplayRun, whatIf: ReplayRun | undefined, whatIfTitle: string): ReplayReportData {
-  return { file, recorded: replayRunData(recorded, 'as recorded'), whatIf: whatIf ? replayRunData(whatIf, whatIfTitle) : null };
+export function buildReplayReportData(
+  file: string,
+  recorded: ReplayRun,
+  whatIf: ReplayRun | undefined,
+  whatIfTitle: string,
+  gc: { log?: GcReportInput; model?: GcModelInput } = {},
+): ReplayReportData {
+  return {
+    file,
+    recorded: replayRunData(recorded, 'as recorded'),
+    whatIf: whatIf ? replayRunData(whatIf, whatIfTitle) : null,
+    gc: gc.log || gc.model ? buildGcReportData(gc.log ? [gc.log] : [], gc.model ? [gc.model] : []) : null,
+  };
 }

@@ -1,10 +1,12 @@
-// The report's replay sections: the run at a glance, arenas over the events, pinned arenas, and the
-// model against the dumps CPython printed at each marker. Every string from an input is escaped.
+// The report's replay sections: the run at a glance, arenas over the events, pinned arenas, the
+// model against the dumps CPython printed at each marker, and (capture bundles) the GC sections with
+// the GC model against the recorded collections. Every string from an input is escaped.
 
 import { PINNED_MAX_USE } from '../analysis/pinned-arenas.js';
 import { arenaMapChart, arenaTimelineChart } from './charts/arenas.js';
 import type { ChartSpec } from './charts/spec.js';
 import { formatBytes, formatInt, formatPercent } from './format.js';
+import { renderGcSections } from './gc-section.js';
 import { escapeHtml as e, figure, numCell, section, table, textCell } from './markup.js';
 import type { ReplayReportData, ReplayRunData } from './replay-data.js';
 
@@ -49,10 +51,9 @@ function markerTable(r: ReplayRunData): string {
 export function renderReplaySections(d: ReplayReportData, render: (spec: ChartSpec) => string): string[] {
   const charts = new Map(replayCharts(d).map((c) => [c.id, figure(c, render(c))]));
   const r = d.recorded;
-  const compared = r.markers.filter((m) => m.identical !== null);
-  const identical = compared.filter((m) => m.identical).length;
-  const verdict = compared.length
-    ? `${formatInt(identical)} of ${formatInt(compared.length)} dumps the model printed are identical to CPython's, line for line.`
+  const { compared, identical } = r.markerTotals;
+  const verdict = compared
+    ? `${formatInt(identical)} of ${formatInt(compared)} dumps the model printed are identical to CPython's, line for line.`
     : 'No marker has a real dump to compare with.';
   const divergences = r.divergences.length
     ? `<p class="note">${e(`First divergence at event ${formatInt(r.divergences[0]!.event)} (${r.divergences[0]!.op}): the model expected ${r.divergences[0]!.expected}, the log has ${r.divergences[0]!.recorded}.`)}</p>`
@@ -72,7 +73,10 @@ export function renderReplaySections(d: ReplayReportData, render: (spec: ChartSp
   ]);
   const markers = section('model-vs-real', 'Model versus CPython at each marker', [
     `<p class="how"><strong>How to read this:</strong> at every marker the model prints its own _PyObject_DebugMallocStats text and it is compared line by line with the dump CPython printed there; hover a verdict for the first differing line. Allocated blocks is sys.getallocatedblocks() as the model counts it, "=" when CPython returned the same.</p>`,
+    r.markers.length < r.markerTotals.markers
+      ? `<p class="note">${e(`${formatInt(r.markers.length)} of ${formatInt(r.markerTotals.markers)} markers listed (here and in the embedded data): per stretch of the run the first, the last and the extremes of arenas, allocated blocks, pinned arenas and differing lines, and the first marker that differs.`)}</p>`
+      : '',
     markerTable(r),
   ]);
-  return [overview, pinned, markers].filter(Boolean);
+  return [overview, pinned, markers, ...(d.gc ? renderGcSections(d.gc, render) : [])].filter(Boolean);
 }

@@ -44,3 +44,16 @@ export function showValue(value: string, max = 60): string {
   const cut = value.length > max ? `${value.slice(0, max)}…` : value;
   return JSON.stringify(cut);
 }
+
+/**
+ * Run `read` on `path` and report its input errors under `name`, the file as the user spelled it
+ * (a command resolves names against its working directory before reading).
+ */
+export function readAs<T>(path: string, name: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof InputError && err.where.file === path && path !== name) throw new InputError({ ...err.where, file: name }, err.detail, err.code);
+    throw err;
+  }
+}

@@ -100,4 +100,25 @@ describe('downsampleExtremes', () => {
       { numRuns: 200 },
     );
   });
+
+  it('keeps the first item firstOf holds for, within the bound', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.boolean()), { minLength: 1, maxLength: 3000 }),
+        fc.integer({ min: 8, max: 400 }),
+        (rows, maxPoints) => {
+          const items = rows.map(([a, flagged], i) => ({ i, a, flagged }));
+          const { items: kept } = downsampleExtremes(items, maxPoints, [(x) => x.a], (x) => x.flagged);
+          expect(kept.length).toBeLessThanOrEqual(Math.max(maxPoints, items.length <= maxPoints ? items.length : 0));
+          expect(new Set(kept).size).toBe(kept.length);
+          expect(kept.map((x) => x.i)).toEqual([...kept.map((x) => x.i)].sort((p, q) => p - q));
+          const first = items.find((x) => x.flagged);
+          if (first) expect(kept).toContain(first);
+          expect(Math.max(...kept.map((x) => x.a))).toBe(Math.max(...items.map((x) => x.a)));
+          expect(Math.min(...kept.map((x) => x.a))).toBe(Math.min(...items.map((x) => x.a)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });

@@ -1,6 +1,6 @@
 // `cpymem replay --gc-threshold / --as-python` and `cpymem compare`: the GC model beside the
 // pymalloc one, on real bundles.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +52,49 @@ describe('cpymem replay: GC what-if', () => {
     expect(io.err).toMatch(/an events CSV has no young counter/);
   }, 60_000);
 });
+
+describe('cpymem replay -o: the GC panels with the model against the recording', () => {
+  it('3.11 at --gc-threshold 2000,10,10: every collection matched, the what-if beside the whole run', async () => {
+    const out = join(tmp, 'replay-gc.html');
+    const io = memoryIo(tmp);
+    expect(await main(['replay', b311, '--gc-threshold', '2000,10,10', '-o', out, '--quiet'], io)).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    // the replay's sections and the GC ones (the page shell decides where they stand)
+    const at = (id: string) => html.indexOf(`<section id="${id}">`);
+    for (const id of ['replay', 'pinned', 'model-vs-real']) expect(at(id), id).toBeGreaterThanOrEqual(0);
+    expect(at('gc')).toBeGreaterThanOrEqual(0);
+    expect(at('gc-pauses')).toBeGreaterThan(at('gc'));
+    expect(at('gc-model')).toBeGreaterThan(at('gc-pauses'));
+    const gc = JSON.parse(html.match(/<script type="application\/json" id="cpymem-data">([\s\S]*?)<\/script>/)![1]!).replay.gc;
+    const m = gc.models[0];
+    // the recorder's own count (manifest gcCollections): 33 / 3 / 1, every one placed by the model
+    expect(m.rows.map((r: { recorded: number }) => r.recorded)).toEqual([33, 3, 1]);
+    expect(m.rows.map((r: { matched: number }) => r.matched)).toEqual([33, 3, 1]);
+    expect(m.exact).toBe(true);
+    // the whole run 43 / 3 / 4; under 2000,10,10 from the script's start, 21 / 1 / 4 (docs/gc-model.md)
+    expect(m.rows.map((r: { wholeRun: number }) => r.wholeRun)).toEqual([43, 3, 4]);
+    expect(m.whatIf).toMatchObject({ title: 'what if', python: '3.11.7', thresholds: [2000, 10, 10] });
+    expect(m.rows.map((r: { whatIf: number }) => r.whatIf)).toEqual(JSON.parse((await replayJson(['--gc-threshold', '2000,10,10'])).out).gc.whatIf.perGeneration);
+    expect(html).toContain('what if (2000/10/10)');
+    expect(gc.logs[0].summary.generations.map((g: { collections: number }) => g.collections)).toEqual([33, 3, 1]);
+  }, 60_000);
+
+  it('an events CSV has no gc.jsonl and no young counter: no GC sections', async () => {
+    const csv = join(tmp, 'no-gc.csv.gz');
+    expect(await main(['export', b311, '--csv', '-o', csv, '--quiet'], memoryIo(tmp))).toBe(0);
+    const out = join(tmp, 'no-gc.html');
+    expect(await main(['replay', csv, '--python', '3.11', '-o', out, '--quiet'], memoryIo(tmp))).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<section id="replay">');
+    expect(html).not.toContain('<section id="gc');
+  }, 60_000);
+});
+
+async function replayJson(extra: string[]) {
+  const io = memoryIo(tmp);
+  expect(await main(['replay', b311, '--json', '--quiet', ...extra], io)).toBe(0);
+  return io;
+}
 
 describe('cpymem compare: GC predicted against recorded', () => {
   it('3.11: every collection predicted exactly; exit 0', async () => {
