@@ -9,7 +9,8 @@
 // puts RAW, MEM and OBJ all in domain 0), so small PyMem_RawMalloc requests — which go to the C
 // malloc, not pymalloc — are counted here too; requests of 0 bytes go to malloc and are left out.
 
-import { blocksPerPool, type PymallocParams } from '../model/params.js';
+import { blocksPerPool, pymallocParams, type PymallocParams } from '../model/params.js';
+import { CpymemError } from '../util/errors.js';
 import type { MallocStats, TracemallocSnapshot } from '../model/types.js';
 
 export interface PackingClass {
@@ -113,4 +114,22 @@ export function impliedPacking(s: TracemallocSnapshot, g: Geometry, geometrySour
     };
   }
   return out;
+}
+
+/** The pymalloc geometry to pack under: the real dump's, --python's, or the newest version with the snapshot's trace shape. */
+export function packingGeometry(s: TracemallocSnapshot, python: string | undefined, dump: MallocStats | undefined): { g: Geometry; source: string } {
+  const p = dump?.platform;
+  if (p?.alignment && p.poolSize && p.arenaSize && p.poolOverhead) {
+    return { g: { alignment: p.alignment, poolSize: p.poolSize, arenaSize: p.arenaSize, poolOverhead: p.poolOverhead, smallRequestThreshold: dump!.smallBlockThreshold ?? 512 }, source: 'the malloc-stats dump' };
+  }
+  if (python) {
+    try {
+      return { g: pymallocParams(python, 8), source: `CPython ${python}, 64-bit` };
+    } catch (err) {
+      throw new CpymemError(`--python: ${(err as Error).message}`, 2, 'E_USAGE');
+    }
+  }
+  const v = s.traceFields === 3 ? '3.8' : s.traceFields === 2 ? '3.5' : '3.14';
+  const range = s.traceFields === 3 ? '3.6–3.8' : s.traceFields === 2 ? '3.4–3.5' : '3.10–3.14';
+  return { g: pymallocParams(v, 8), source: `CPython ${range}, 64-bit (assumed from the snapshot's trace shape; pass --python or --malloc-stats)` };
 }

@@ -2,7 +2,7 @@
 // hold a snapshot's live small requests (src/analysis/packing.ts), and, given a real
 // _debugmallocstats() dump of the same process, how far the real arenas exceed that minimum.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { impliedPacking, type Geometry, type Packing } from '../analysis/packing.js';
+import { impliedPacking, packingGeometry, type Packing } from '../analysis/packing.js';
 import { readInputFile } from '../ingest/index.js';
 import { pymallocParams } from '../model/params.js';
 import type { MallocStats, TracemallocSnapshot } from '../model/types.js';
@@ -19,24 +19,6 @@ export interface PackingArgs {
   python?: string;
   strict?: boolean;
   quiet?: boolean;
-}
-
-/** The pymalloc geometry to pack under: the real dump's, --python's, or the newest version with the snapshot's trace shape. */
-export function packingGeometry(s: TracemallocSnapshot, python: string | undefined, dump: MallocStats | undefined): { g: Geometry; source: string } {
-  const p = dump?.platform;
-  if (p?.alignment && p.poolSize && p.arenaSize && p.poolOverhead) {
-    return { g: { alignment: p.alignment, poolSize: p.poolSize, arenaSize: p.arenaSize, poolOverhead: p.poolOverhead, smallRequestThreshold: dump!.smallBlockThreshold ?? 512 }, source: 'the malloc-stats dump' };
-  }
-  if (python) {
-    try {
-      return { g: pymallocParams(python, 8), source: `CPython ${python}, 64-bit` };
-    } catch (err) {
-      throw new CpymemError(`--python: ${(err as Error).message}`, 2, 'E_USAGE');
-    }
-  }
-  const v = s.traceFields === 3 ? '3.8' : s.traceFields === 2 ? '3.5' : '3.14';
-  const range = s.traceFields === 3 ? '3.6–3.8' : s.traceFields === 2 ? '3.4–3.5' : '3.10–3.14';
-  return { g: pymallocParams(v, 8), source: `CPython ${range}, 64-bit (assumed from the snapshot's trace shape; pass --python or --malloc-stats)` };
 }
 
 function pickDump(file: string, n: number | undefined, args: PackingArgs): MallocStats {

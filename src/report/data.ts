@@ -3,7 +3,7 @@
 // plain data → one render function).
 
 import { analyseDump, type ArenaBreakdown, type DumpFragmentation } from '../analysis/fragmentation.js';
-import { buildTimeline, type Timeline } from '../analysis/timeline.js';
+import { buildTimeline, downsampleExtremes, type Timeline } from '../analysis/timeline.js';
 import type { MallocStats, ReadWarning, Severity } from '../model/types.js';
 
 export interface ReportInput {
@@ -13,6 +13,12 @@ export interface ReportInput {
 }
 
 export const REPORT_SCHEMA = 'cpymem-malloc-stats-report/1';
+
+/**
+ * Dump rows kept in the report data beyond this are thinned, extremes kept: at ~450 bytes a row, the
+ * 10,528 dumps of a long PYTHONMALLOCSTATS stream alone made a 7 MB page (issue 8: ≤ 5 MB).
+ */
+export const MAX_LISTED_DUMPS = 1000;
 
 export interface DumpSummary {
   seq: number;
@@ -70,7 +76,8 @@ export interface FocusDump {
 }
 
 export interface ReportData {
-  schema: typeof REPORT_SCHEMA;
+  /** REPORT_SCHEMA; a report that carries more parts (run-report.ts) names its own. */
+  schema: string;
   inputs: InputSummary[];
   summary: {
     files: number;
@@ -86,7 +93,10 @@ export interface ReportData {
   focus: (FocusDump & { fragmentation: DumpFragmentation }) | null;
   /** Per input, its pymalloc dump with the most bytes in arenas: the bars of the breakdown chart. */
   peaks: (FocusDump & { breakdown: ArenaBreakdown })[];
+  /** The dumps in reading order; at most MAX_LISTED_DUMPS (summary.dumps counts them all). */
   dumps: DumpSummary[];
+  /** True when `dumps` was thinned: first, last, the focus dump and every stretch's extremes kept. */
+  dumpsDownsampled: boolean;
   /** Present when there are at least two dumps. */
   timeline: Timeline | null;
   warnings: WarningCount[];
@@ -134,7 +144,7 @@ export function buildReportData(inputs: readonly ReportInput[]): ReportData {
       pymalloc: input.dumps.filter((d) => d.allocator === 'pymalloc').length,
       mimalloc: input.dumps.filter((d) => d.allocator === 'mimalloc').length,
       none: input.dumps.filter((d) => d.allocator === 'none').length,
-      warnings: countWarnings([input]).reduce((s, w) => s + w.count, 0),
+      warnings: warningTotal(countWarnings([input])),
     })),
     summary: {
       files: inputs.length,
@@ -144,15 +154,21 @@ export function buildReportData(inputs: readonly ReportInput[]): ReportData {
       freeListOnlyDumps: count('none'),
       peakArenas: maxOf(dumps.map((r) => r.arenasHighwater ?? r.arenasCurrent)),
       peakArenaBytes: maxOf(dumps.map((r) => r.arenaBytes)),
-      warnings: warnings.reduce((s, w) => s + w.count, 0),
+      warnings: warningTotal(warnings),
     },
     focus: top ? { ...where(top), fragmentation: details[top.seq]! } : null,
     peaks,
-    dumps,
+    ...listed(dumps, top),
     timeline: dumps.length >= 2 ? buildTimeline(inputs) : null,
     warnings,
     notes,
   };
+}
+
+function listed(dumps: DumpSummary[], focus: DumpSummary | undefined): { dumps: DumpSummary[]; dumpsDownsampled: boolean } {
+  const series = [(d: DumpSummary) => d.arenasCurrent, (d: DumpSummary) => d.arenaBytes, (d: DumpSummary) => d.allocatedBytes, (d: DumpSummary) => d.overallFragmentation];
+  const { items, downsampled } = downsampleExtremes(dumps, MAX_LISTED_DUMPS, series, (d) => d === focus);
+  return { dumps: items, dumpsDownsampled: downsampled };
 }
 
 function summarise(d: MallocStats, f: DumpFragmentation, seq: number, fileIndex: number, dump: number): DumpSummary {
@@ -187,10 +203,15 @@ function maxOf(values: (number | null)[]): number | null {
   return known.length ? Math.max(...known) : null;
 }
 
+/** How many warnings the counts add up to. */
+export function warningTotal(counts: readonly WarningCount[]): number {
+  return counts.reduce((s, w) => s + w.count, 0);
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 const MORE_RE = /^(\d+) more (\S+) warnings not listed$/;
 
-export function countWarnings(inputs: readonly ReportInput[]): WarningCount[] {
+export function countWarnings(inputs: readonly Pick<ReportInput, 'file' | 'warnings'>[]): WarningCount[] {
   const byCode = new Map<string, WarningCount & { seen: Set<number> }>();
   inputs.forEach((input, i) => {
     for (const w of input.warnings) {

@@ -1,14 +1,16 @@
-// The page: one self-contained HTML file. Inline CSS and SVG, no script but the JSON data block, no
-// fonts, images or links to the network. Every string that came from an input (file names,
-// warning messages) is escaped here; chart markup was escaped by jsdom's serialiser.
+// The malloc-stats sections of the page, and the page of malloc-stats dumps (the shell, with its
+// CSS, table of contents and JSON block, is page.ts). Every string that came from an input (file
+// names, warning messages) is escaped here; chart markup was escaped by jsdom's serialiser.
 
-import { escapeHtml, figure, numCell, section, table, textCell } from './markup.js';
+import { escapeHtml, figure, numCell, table, textCell } from './markup.js';
 import type { SizeClassUse } from '../analysis/fragmentation.js';
+import { breakdownChart } from './charts/breakdown.js';
+import { arenasChart, bytesChart, classFragmentationChart, classPoolsChart } from './charts/evolution.js';
+import { sizeClassBlocksChart, sizeClassBytesChart } from './charts/size-classes.js';
 import type { ChartSpec } from './charts/spec.js';
-import type { DumpSummary, ReportData } from './data.js';
+import type { DumpSummary, ReportData, WarningCount } from './data.js';
 import { formatBytes, formatBytesExact, formatInt, formatPercent } from './format.js';
-import { scriptSafeJson } from './json.js';
-import { PAGE_CSS } from './style.js';
+import { partFromSection, renderShell, type PagePart } from './page.js';
 
 export interface RenderedChart {
   spec: ChartSpec;
@@ -19,7 +21,7 @@ export interface PageOptions {
   title?: string;
   /** Shown in the footer; omitted when absent so output stays identical across versions in tests. */
   generator?: string;
-  /** More sections (already escaped HTML), placed after the summary; e.g. the tracemalloc ones. */
+  /** More `<section>`s (already escaped HTML), e.g. the tracemalloc ones, placed by id in the page order (page.ts). */
   sections?: string[];
   /** More members of the embedded JSON (e.g. `tracemalloc`). */
   extraData?: Record<string, unknown>;
@@ -27,6 +29,8 @@ export interface PageOptions {
   mallocStats?: boolean;
   /** The line under the title, when mallocStats is false. */
   lede?: string;
+  /** The footer's sentence on where the numbers come from (HTML), when mallocStats is false. */
+  footer?: string;
 }
 
 /** Rows of the per-dump table beyond this are elided in the middle (all of them are in the JSON). */
@@ -45,66 +49,93 @@ function baseName(path: string): string {
   return path.split(/[\\/]/).pop() || path;
 }
 
+/** The footer of a page with malloc-stats dumps. */
+export const MALLOC_STATS_FOOTER =
+  'Numbers are as CPython printed them in <code>sys._debugmallocstats()</code> / <code>PYTHONMALLOCSTATS</code> output; values marked <em>derived</em> were not printed and are computed from the size-class table and the pool geometry.';
+export const TRACEMALLOC_FOOTER = 'Numbers are computed from the traces of the snapshots exactly as Lib/tracemalloc.py computes its statistics.';
+
+/** The charts of a report, in page order; a chart without data is left out. */
+export function reportCharts(data: ReportData): ChartSpec[] {
+  return [
+    breakdownChart(data.peaks),
+    sizeClassBytesChart(data.focus),
+    sizeClassBlocksChart(data.focus),
+    arenasChart(data.timeline),
+    bytesChart(data.timeline),
+    classPoolsChart(data.timeline),
+    classFragmentationChart(data.timeline),
+  ].filter((c): c is ChartSpec => c !== null);
+}
+
+/** A page of malloc-stats dumps, with more sections (already rendered `<section>`s) from other parts. */
 export function renderPage(data: ReportData, charts: readonly RenderedChart[], opts: PageOptions = {}): string {
-  const title = opts.title ?? 'cpymem report: pymalloc memory';
+  const extra = (opts.sections ?? []).map(partFromSection);
+  const withDumps = opts.mallocStats !== false;
+  return renderShell({
+    title: opts.title ?? 'cpymem report: pymalloc memory',
+    // Without dumps only the header, the extra sections and the footer.
+    lede: withDumps ? lede(data) : (opts.lede ?? ''),
+    parts: withDumps
+      ? [summaryPart(summaryRows(data), data.notes), ...extra, ...mallocStatsParts(data, charts), { id: 'inputs', heading: 'Inputs', html: inputTable(data) }, warningsPart(data.warnings)]
+      : extra,
+    footer: withDumps ? MALLOC_STATS_FOOTER : (opts.footer ?? TRACEMALLOC_FOOTER),
+    data: opts.extraData ? { ...data, ...opts.extraData } : data,
+    generator: opts.generator,
+  });
+}
+
+/** The malloc-stats sections: where the memory goes, size classes, over the dumps, the dump table. */
+export function mallocStatsParts(data: ReportData, charts: readonly RenderedChart[]): PagePart[] {
   const chart = (id: string) => {
     const c = charts.find((x) => x.spec.id === id);
     return c ? figure(c.spec, c.markup) : '';
   };
-  const sections = [
-    `<header><h1>${e(title)}</h1><p class="lede">${e(lede(data))}</p></header>`,
-    summarySection(data),
-    data.notes.length ? `<div class="notice">${data.notes.map((n) => `<p>${e(n)}</p>`).join('')}</div>` : '',
-    ...(opts.sections ?? []),
-    section('where', 'Where the memory goes', [chart('breakdown'), focusBreakdown(data)]),
-    section('classes', 'Size classes', [chart('size-class-bytes'), chart('size-class-blocks'), rankingTable(data), classTable(data)]),
-    data.timeline ? section('time', 'Over the dumps', [chart('arenas'), chart('bytes'), chart('class-pools'), chart('class-fragmentation')]) : '',
-    section('dumps', 'Dumps', [dumpTable(data)]),
-    section('inputs', 'Inputs', [inputTable(data)]),
-    section('warnings', 'Warnings while reading', [warningTable(data)]),
-    `<footer><p>Numbers are as CPython printed them in <code>sys._debugmallocstats()</code> / <code>PYTHONMALLOCSTATS</code> output; values marked <em>derived</em> were not printed and are computed from the size-class table and the pool geometry. The report data is embedded below as JSON (<code>#cpymem-data</code>).${opts.generator ? ` Generated by ${e(opts.generator)}.` : ''}</p></footer>`,
-  ];
-  if (opts.mallocStats === false) {
-    // Only the header, the extra sections and the footer: no dump was read.
-    sections.splice(0, sections.length - 1, `<header><h1>${e(title)}</h1><p class="lede">${e(opts.lede ?? '')}</p></header>`, ...(opts.sections ?? []));
-    sections[sections.length - 1] = `<footer><p>Numbers are computed from the traces of the snapshots exactly as Lib/tracemalloc.py computes its statistics. The report data is embedded below as JSON (<code>#cpymem-data</code>).${opts.generator ? ` Generated by ${e(opts.generator)}.` : ''}</p></footer>`;
-  }
+  const part = (id: string, heading: string, parts: string[]): PagePart => ({ id, heading, html: parts.filter(Boolean).join('\n') });
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    // No network: this forbids any fetch even if a chart or string ever tried one.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    `<title>${e(title)}</title>`,
-    `<style>${PAGE_CSS}</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
-    ...sections.filter(Boolean),
-    '</main>',
-    `<script type="application/json" id="cpymem-data">${scriptSafeJson(opts.extraData ? { ...data, ...opts.extraData } : data)}</script>`,
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+    part('where', 'Where the memory goes', [chart('breakdown'), focusBreakdown(data)]),
+    part('classes', 'Size classes', [chart('size-class-bytes'), chart('size-class-blocks'), rankingTable(data), classTable(data)]),
+    part('time', 'Over the dumps', data.timeline ? [chart('arenas'), chart('bytes'), chart('class-pools'), chart('class-fragmentation')] : []),
+    part('dumps', 'Dumps', [dumpTable(data)]),
+  ].filter((p) => p.html);
 }
 
-function lede(data: ReportData): string {
+/** A row of the summary table: label, value, and the exact value or an explanation on hover. */
+export type SummaryRow = [label: string, value: string, title?: string];
+
+/** The summary section: one table of rows, then the notes about the inputs as a whole. */
+export function summaryPart(rows: readonly SummaryRow[], notes: readonly string[] = []): PagePart {
+  const body = rows.map(([k, v, t]) => `<tr><th scope="row">${e(k)}</th><td${t ? ` title="${e(t)}"` : ''}>${e(v)}</td></tr>`).join('\n');
+  return {
+    id: 'summary',
+    heading: 'Summary',
+    html: [`<table class="summary"><tbody>\n${body}\n</tbody></table>`, notes.length ? `<div class="notice">${notes.map((n) => `<p>${e(n)}</p>`).join('')}</div>` : ''].filter(Boolean).join('\n'),
+  };
+}
+
+/** The "warnings while reading" section: one row per warning code over every input. */
+export function warningsPart(warnings: readonly WarningCount[]): PagePart {
+  return { id: 'warnings', heading: 'Warnings while reading', html: warningTable(warnings) };
+}
+
+/** The line under the title of a page of dumps. */
+export function lede(data: ReportData): string {
   const s = data.summary;
   const files = data.inputs.map((i) => i.file);
   const named = files.length <= 3 ? `: ${files.join(', ')}` : '';
   return `${formatInt(s.dumps)} dump${s.dumps === 1 ? '' : 's'} read from ${formatInt(s.files)} file${s.files === 1 ? '' : 's'}${named}.`;
 }
 
-function summarySection(data: ReportData): string {
+/**
+ * The summary rows of the dumps. In a page of other inputs too (`mixed`), the files counted are
+ * named as the ones holding dumps, and the warnings row is left to the page.
+ */
+export function summaryRows(data: ReportData, mixed = false): SummaryRow[] {
   const s = data.summary;
   const f = data.focus;
   const b = f?.fragmentation.breakdown;
   const used = b?.parts.find((p) => p.part === 'usedBlocks')?.bytes ?? null;
-  const rows: [string, string, string?][] = [
-    ['Files', formatInt(s.files)],
+  const rows: SummaryRow[] = [
+    [mixed ? 'Files with dumps' : 'Files', formatInt(s.files)],
     ['Dumps', `${formatInt(s.dumps)} (pymalloc ${formatInt(s.pymallocDumps)}, mimalloc ${formatInt(s.mimallocDumps)}, free lists only ${formatInt(s.freeListOnlyDumps)})`],
     ['Most arenas at once', formatInt(s.peakArenas)],
     ['Most bytes in arenas', formatBytes(s.peakArenaBytes), formatBytesExact(s.peakArenaBytes)],
@@ -117,9 +148,8 @@ function summarySection(data: ReportData): string {
     const worst = f.fragmentation.ranking[0];
     if (worst) rows.push(['… size class wasting most', `${worst.size} bytes: ${formatBytes(worst.wastedBytes)} not in live blocks`, formatBytesExact(worst.wastedBytes)]);
   }
-  rows.push(['Warnings while reading', formatInt(s.warnings)]);
-  const body = rows.map(([k, v, t]) => `<tr><th scope="row">${e(k)}</th><td${t ? ` title="${e(t)}"` : ''}>${e(v)}</td></tr>`).join('\n');
-  return `<section id="summary"><h2>Summary</h2><table class="summary"><tbody>\n${body}\n</tbody></table></section>`;
+  if (!mixed) rows.push(['Warnings while reading', formatInt(s.warnings)]);
+  return rows;
 }
 
 function focusBreakdown(data: ReportData): string {
@@ -216,7 +246,9 @@ function dumpTable(data: ReportData): string {
   const half = MAX_DUMP_ROWS / 2;
   const shown = rows.length > MAX_DUMP_ROWS ? [...rows.slice(0, half), null, ...rows.slice(-half)] : rows;
   const body = shown.map((d) =>
-    d ? dumpRow(d, data) : `<tr class="elided"><td colspan="11">… ${formatInt(rows.length - MAX_DUMP_ROWS)} dumps not listed here; every dump is in the embedded JSON …</td></tr>`,
+    d
+      ? dumpRow(d, data)
+      : `<tr class="elided"><td colspan="11">… ${formatInt(rows.length - MAX_DUMP_ROWS)} dumps not listed here; ${data.dumpsDownsampled ? `${formatInt(rows.length)} of the ${formatInt(data.summary.dumps)} dumps (first, last and the extremes of every stretch)` : 'every dump'} is in the embedded JSON …</td></tr>`,
   );
   const head = ['#', 'file', 'dump', 'allocator', 'arenas now / most', 'bytes in arenas', 'allocated blocks', 'available blocks', 'fragmentation', 'free lists', 'notes'];
   return [
@@ -234,9 +266,9 @@ function inputTable(data: ReportData): string {
   return table(['', 'file', 'dumps', 'pymalloc', 'mimalloc', 'free lists only', 'warnings'], rows, [true, false, true, true, true, true, true]);
 }
 
-function warningTable(data: ReportData): string {
-  if (data.warnings.length === 0) return '<p class="empty">None: every line was read as CPython prints it.</p>';
-  const rows = data.warnings.map((w) => {
+function warningTable(warnings: readonly WarningCount[]): string {
+  if (warnings.length === 0) return '<p class="empty">None: every line was read as CPython prints it.</p>';
+  const rows = warnings.map((w) => {
     const where = `${w.example.file}${w.example.line !== null ? `:${w.example.line}` : ''}`;
     return `<tr>${textCell(w.code)}<td class="sev-${w.severity}">${e(w.severity)}</td>${numCell(formatInt(w.count))}${numCell(formatInt(w.files))}${textCell(`${where}: ${w.example.message}`, undefined, true)}</tr>`;
   });

@@ -1,30 +1,15 @@
-// The report for malloc-stats dumps: inputs → plain data (buildReportData) → one HTML page
-// (renderReport). Charts are chosen here, drawn by render.ts and laid out by html.ts.
+// The reports: malloc-stats dumps → plain data (buildReportData) → one HTML page (renderReport);
+// any mix of inputs → one page (buildRunReport, run-report.ts). Charts are chosen in html.ts and the
+// other parts' sections, drawn by render.ts, and laid out by the page shell (page.ts).
 
-import { breakdownChart } from './charts/breakdown.js';
-import { arenasChart, bytesChart, classFragmentationChart, classPoolsChart } from './charts/evolution.js';
-import { sizeClassBlocksChart, sizeClassBytesChart } from './charts/size-classes.js';
-import type { ChartSpec } from './charts/spec.js';
 import type { ReportData } from './data.js';
-import { renderPage, type PageOptions, type RenderedChart } from './html.js';
+import { renderPage, reportCharts, type PageOptions, type RenderedChart } from './html.js';
 import { renderChart } from './render.js';
 
 export { buildReportData, REPORT_SCHEMA, type ReportData, type ReportInput } from './data.js';
 export { stableStringify } from './json.js';
-export type { PageOptions } from './html.js';
-
-/** The charts of a report, in page order; a chart without data is left out. */
-export function reportCharts(data: ReportData): ChartSpec[] {
-  return [
-    breakdownChart(data.peaks),
-    sizeClassBytesChart(data.focus),
-    sizeClassBlocksChart(data.focus),
-    arenasChart(data.timeline),
-    bytesChart(data.timeline),
-    classPoolsChart(data.timeline),
-    classFragmentationChart(data.timeline),
-  ].filter((c): c is ChartSpec => c !== null);
-}
+export { reportCharts, type PageOptions } from './html.js';
+export { buildRunReport, renderRunReport, RUN_REPORT_SCHEMA, type RunReport, type RunReportData, type RunReportOptions } from './run-report.js';
 
 /** The whole self-contained HTML page. Same data → same bytes. */
 export function renderReport(data: ReportData, opts: PageOptions = {}): string {

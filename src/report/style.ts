@@ -43,5 +43,13 @@ td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 120px; }
 .sev-info { color: var(--muted); }
 details { margin: 8px 0; }
 summary { cursor: pointer; color: var(--accent); }
+/* Sections out of view are laid out and painted when scrolled to: a long report opens fast. */
+main > section { content-visibility: auto; contain-intrinsic-size: auto 900px; }
+nav.toc { margin: 16px 0 8px; font-size: 13px; }
+nav.toc h2 { font-size: 15px; margin: 0 0 4px; padding: 0; border: 0; }
+nav.toc ol { margin: 0; padding-left: 22px; columns: 2 260px; }
+nav.toc a { color: var(--accent); text-decoration: none; }
+nav.toc a:hover { text-decoration: underline; }
+h3.source { font-size: 16px; margin: 24px 0 6px; overflow-wrap: anywhere; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; border-top: 1px solid var(--rule); padding-top: 8px; }
 `.trim();

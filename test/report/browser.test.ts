@@ -1,17 +1,16 @@
-// The report opened in a real headless Chromium (the one shipped inside @sparticuz/chromium, so no
-// download and no system browser is needed): no console or page errors, no network request, every
-// chart visible. It must run everywhere the tests run; a browser that cannot start fails the test.
-import chromium from '@sparticuz/chromium';
+// The report opened in a real headless Chromium (test/helpers/browser.ts): no console or page
+// errors, no network request, every chart visible. It must run everywhere the tests run; a browser
+// that cannot start fails the test.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMallocStats } from '../../src/ingest/malloc-stats.js';
 import { buildReportData, renderReport, type ReportInput } from '../../src/report/index.js';
 import { runReplay } from '../../src/cli/replay.js';
 import { memoryIo } from '../../src/util/io.js';
+import { launchBrowser, openReport } from '../helpers/browser.js';
 import { FIXTURES, mallocStatsFixtures } from '../helpers/fixtures.js';
 
 const dir = process.env.CPYMEM_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'cpymem-browser-'));
@@ -30,53 +29,15 @@ function reportFile(name: string, picks: [string, string][]): string {
 }
 
 let browser: Browser;
+const open = (path: string, screenshot: string) => openReport(browser, path, screenshot);
 
 beforeAll(async () => {
-  browser = await puppeteer.launch({
-    executablePath: await chromium.executablePath(),
-    args: [...chromium.args, '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    headless: true,
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
 });
-
-interface PageRun {
-  problems: string[];
-  requests: string[];
-  loadMs: number;
-  svgBoxes: { width: number; height: number; visible: boolean }[];
-}
-
-async function open(path: string, screenshot: string): Promise<PageRun> {
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${(e as Error).message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.setViewport({ width: 1200, height: 900 });
-  const start = performance.now();
-  await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
-  const loadMs = performance.now() - start;
-  const svgBoxes = await page.$$eval('figure.chart svg:not([class$="-ramp"])', (svgs) =>
-    svgs
-      .filter((s) => !s.closest('[class*="-swatch"]')) // legend swatches are tiny on purpose
-      .map((s) => {
-        const r = s.getBoundingClientRect();
-        const style = getComputedStyle(s);
-        return { width: r.width, height: r.height, visible: style.visibility !== 'hidden' && style.display !== 'none' };
-      }),
-  );
-  await page.screenshot({ path: screenshot, fullPage: true });
-  await page.close();
-  return { problems, requests, loadMs, svgBoxes };
-}
 
 describe('the report in headless Chromium', () => {
   it('a multi-file report with every chart: no errors, no network, charts visible', async () => {

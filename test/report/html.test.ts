@@ -4,6 +4,7 @@ import { parseMallocStats } from '../../src/ingest/malloc-stats.js';
 import { WarningSink } from '../../src/ingest/warnings.js';
 import { escapeHtml } from '../../src/report/html.js';
 import { buildReportData, renderReport, stableStringify, type ReportInput } from '../../src/report/index.js';
+import { mergeParts, orderParts, partFromSection } from '../../src/report/page.js';
 import { renumberIds } from '../../src/report/render.js';
 import { mallocStatsFixtures } from '../helpers/fixtures.js';
 import { printedTotals } from '../helpers/printed-values.js';
@@ -155,5 +156,38 @@ describe('renumberIds', () => {
     expect(renumberIds(svg, 'bytes')).toBe(
       '<clipPath id="bytes-clip-1"></clipPath><g clip-path="url(#bytes-clip-1)"></g><marker id="bytes-marker-1"></marker><g clip-path="url(#bytes-clip-2)">',
     );
+  });
+});
+
+describe('the page shell', () => {
+  it('a page of dumps has a table of contents linking to every section, in the fixed order', () => {
+    const html = renderReport(buildReportData([input(pick('3.11', 'dict-churn'))]));
+    const nav = /<nav class="toc"[\s\S]*?<\/nav>/.exec(html)![0];
+    const links = [...nav.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]);
+    const sections = [...html.matchAll(/<section id="([^"]+)"/g)].map((m) => m[1]);
+    expect(links).toEqual(sections);
+    expect(sections).toEqual(['summary', 'where', 'classes', 'time', 'dumps', 'inputs', 'warnings']);
+  });
+
+  it('orders parts by id whatever order they come in, and refuses a duplicate id', () => {
+    const p = (id: string) => ({ id, heading: id, html: `<p>${id}</p>` });
+    expect(orderParts([p('warnings'), p('gc-pauses'), p('summary'), p('replay'), p('gc')]).map((x) => x.id)).toEqual(['summary', 'replay', 'gc', 'gc-pauses', 'warnings']);
+    expect(() => orderParts([p('gc'), p('gc')])).toThrow(/duplicate section id: gc/);
+  });
+
+  it('merges the sections of several sources of one kind under headings naming each, escaped', () => {
+    const parts = mergeParts(
+      [
+        { label: 'a/<run>', parts: [{ id: 'replay', heading: 'Replay of a', html: '<p>a</p>' }] },
+        { label: 'b', parts: [{ id: 'replay', heading: 'Replay of b', html: '<p>b</p>' }] },
+      ],
+      { replay: 'Replayed runs' },
+    );
+    expect(parts).toEqual([{ id: 'replay', heading: 'Replayed runs', html: '<h3 class="source">a/&lt;run&gt;</h3>\n<p>a</p>\n<h3 class="source">b</h3>\n<p>b</p>' }]);
+  });
+
+  it('reads a rendered section back as a part', () => {
+    expect(partFromSection('<section id="x"><h2>A &amp; B</h2>\n<p>body</p>\n</section>')).toEqual({ id: 'x', heading: 'A & B', html: '<p>body</p>' });
+    expect(() => partFromSection('<div>no</div>')).toThrow(/not a report section/);
   });
 });
