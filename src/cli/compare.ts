@@ -3,11 +3,11 @@
 // all is identical, 1 otherwise, naming the first divergence. This is the check CI runs.
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { describeGc, gcSummaryJson, gcUnavailable, gcVerdict, prepareGcRun } from '../analysis/gc-vs-real.js';
-import { replayRun, versionOf, type ReplayRun } from '../analysis/model-vs-real.js';
-import { verdict } from '../analysis/model-verdict.js';
+import { describeGc } from '../analysis/gc-vs-real.js';
+import { versionOf } from '../analysis/model-vs-real.js';
+import { compareRun, comparisonJson, verdict } from '../analysis/model-verdict.js';
 import { EVENT_FORMATS, openEventInput, type EventFormat } from '../ingest/index.js';
-import { formatInt, formatPercent } from '../report/format.js';
+import { formatInt } from '../report/format.js';
 import { CpymemError } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
 import { Progress } from '../util/progress.js';
@@ -30,49 +30,15 @@ export async function runCompare(args: CompareArgs, io: CliIo): Promise<number> 
   if (!version) throw new CpymemError(`${args.events}: the events do not say which CPython recorded them; pass --python (e.g. --python 3.11)`, 2, 'E_USAGE');
   const progress = new Progress(io, 'cpymem: replaying', args.quiet, { unit: 'events', rate: true });
   const total = source.manifest?.counts.records;
-  // The GC model rides on the same pass: predicted against recorded collections.
-  const gc = await prepareGcRun(source, version);
-  const run = await replayRun(gc ? gc.tee(source) : source, version, { onProgress: (n) => progress.update(n, total) });
+  const c = await compareRun(source, version, { gcStrict: args.gcStrict, onProgress: (n) => progress.update(n, total) });
   progress.done();
-  const v = verdict(run);
-  const gcRun = gc?.finish();
-  const gcV = gcRun ? gcVerdict(gcRun, args.gcStrict) : undefined;
-  const ok = v.identical && (gcV?.ok ?? true);
   if (args.json) {
-    const s = run.summary;
-    io.stdout(
-      `${JSON.stringify(
-        {
-          schema: 1,
-          file: args.events,
-          python: version,
-          identical: v.identical,
-          gcAgrees: gcV?.ok ?? null,
-          events: s.events,
-          addresses: { checked: s.addressesChecked, predicted: s.addressesPredicted },
-          arenas: s.arenas,
-          arenaMismatches: s.arenaMismatches,
-          divergences: s.divergences,
-          markers: run.markers.map((m) => ({
-            index: m.index,
-            event: m.event,
-            label: m.label ?? null,
-            identical: m.identical ?? null,
-            firstDifference: m.firstDifference ?? null,
-            recordedAllocatedBlocks: m.recordedAllocatedBlocks ?? null,
-            modelAllocatedBlocks: m.modelAllocatedBlocks,
-          })),
-          gc: gcRun ? gcSummaryJson(gcRun) : { unavailable: gcUnavailable(source) ?? null },
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    io.stdout(`${JSON.stringify(comparisonJson(c, args.events), null, 2)}\n`);
   } else {
-    const gcLines = gcRun ? [...describeGc(gcRun), gcV!.line] : [`gc: not compared: ${gcUnavailable(source)}`];
-    io.stdout(`${args.events}: CPython ${version}, ${formatInt(run.summary.events)} events\n${v.lines.map((l) => `  ${l}`).join('\n')}\n${v.identical ? 'identical: the model reproduces the run exactly' : 'DIFFERENT: the model does not reproduce the run'}\n${gcLines.join('\n')}\n`);
+    const gcLines = c.gc ? [...describeGc(c.gc), c.gcVerdict!.line] : [`gc: not compared: ${c.gcUnavailable}`];
+    io.stdout(`${args.events}: CPython ${version}, ${formatInt(c.run.summary.events)} events\n${c.verdict.lines.map((l) => `  ${l}`).join('\n')}\n${c.verdict.identical ? 'identical: the model reproduces the run exactly' : 'DIFFERENT: the model does not reproduce the run'}\n${gcLines.join('\n')}\n`);
   }
-  return ok ? 0 : 1;
+  return c.ok ? 0 : 1;
 }
 
 const command: CommandModule<object, CompareArgs> = {
