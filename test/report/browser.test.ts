@@ -1,7 +1,7 @@
 // The report opened in a real headless Chromium (test/helpers/browser.ts): no console or page
 // errors, no network request, every chart visible. It must run everywhere the tests run; a browser
 // that cannot start fails the test.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMallocStats } from '../../src/ingest/malloc-stats.js';
 import { buildReportData, renderReport, type ReportInput } from '../../src/report/index.js';
 import { runReplay } from '../../src/cli/replay.js';
+import { runReport } from '../../src/cli/report.js';
 import { memoryIo } from '../../src/util/io.js';
 import { launchBrowser, openReport } from '../helpers/browser.js';
 import { FIXTURES, mallocStatsFixtures } from '../helpers/fixtures.js';
@@ -84,4 +85,23 @@ describe('the report in headless Chromium', () => {
       expect(box.height).toBeGreaterThan(40);
     }
   });
+
+  it('the report of the largest fixtures (the biggest recorded run, the longest dump file): ≤ 5 MB, clean, open in < 2 s', async () => {
+    const root = join(FIXTURES, 'bundles');
+    const bundles = readdirSync(root, { withFileTypes: true }).filter((v) => v.isDirectory()).flatMap((v) => readdirSync(join(root, v.name)).map((w) => join(root, v.name, w)));
+    const sizeOf = (b: string) => statSync(join(b, 'events.bin.gz'), { throwIfNoEntry: false })?.size ?? 0;
+    const bundle = bundles.reduce((a, b) => (sizeOf(b) > sizeOf(a) ? b : a));
+    const stream = mallocStatsFixtures().reduce((a, b) => (statSync(b.txt).size > statSync(a.txt).size ? b : a)).txt;
+    const path = join(dir, 'largest.html');
+    expect(await runReport({ inputs: [bundle, stream], output: path, quiet: true }, memoryIo(dir))).toBe(0);
+    const bytes = statSync(path).size;
+    expect(bytes).toBeLessThanOrEqual(5e6);
+    // best of two: the first load of a fresh browser also pays for its start-up
+    const first = await open(path, join(dir, 'largest.png'));
+    const second = await open(path, join(dir, 'largest.png'));
+    console.log(`largest fixtures (${bundle}, ${stream}): ${bytes} bytes, loaded in ${first.loadMs.toFixed(0)} / ${second.loadMs.toFixed(0)} ms`);
+    expect(first.problems).toEqual([]);
+    expect(first.requests.every((u) => u.startsWith('file://') || u.startsWith('data:'))).toBe(true);
+    expect(Math.min(first.loadMs, second.loadMs)).toBeLessThan(2000);
+  }, 120_000);
 });
