@@ -10,7 +10,7 @@ import { replayRun } from '../../src/analysis/model-vs-real.js';
 import { writeEventsCsv } from '../../src/cli/export.js';
 import { eventsOf, openEventsBundle } from '../../src/ingest/events-bundle.js';
 import { openEventsCsv } from '../../src/ingest/events-csv.js';
-import { AddressTable, PointerMap } from '../../src/model/address-table.js';
+import { AddressTable, PointerMap, PointerSet } from '../../src/model/address-table.js';
 import { ArenaMap } from '../../src/model/arena-map.js';
 import { pymallocParams } from '../../src/model/params.js';
 import { Replay, type Marker } from '../../src/model/replay.js';
@@ -103,6 +103,25 @@ describe('address tables', () => {
           expect(t.get(p, -1)).toBe(m.get(p) ?? -1);
           expect(t.has(p)).toBe(m.has(p));
         }
+      }),
+    );
+  });
+
+  it('PointerSet agrees with a Set, and says whether a delete removed something', () => {
+    const op = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 500 }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 1000 }), (ops) => {
+        const t = new PointerSet();
+        const m = new Set<number>();
+        for (const [add, x] of ops) {
+          const p = 0x7f3a12340000 + 16 * x;
+          if (add) {
+            t.add(p);
+            m.add(p);
+          } else expect(t.delete(p)).toBe(m.delete(p));
+        }
+        expect(t.size).toBe(m.size);
+        for (let x = 0; x <= 500; x++) expect(t.has(0x7f3a12340000 + 16 * x)).toBe(m.has(0x7f3a12340000 + 16 * x));
       }),
     );
   });
