@@ -9,6 +9,7 @@ import { summariseGc, type GcSummary } from '../analysis/gc-stats.js';
 import { describeGc, gcReplayRun, gcSummaryJson, gcUnavailable, type GcRun as GcModelRun } from '../analysis/gc-vs-real.js';
 import { bundleGcLog } from '../analysis/evidence.js';
 import { versionOf } from '../analysis/model-vs-real.js';
+import { warningCounts } from '../ingest/warnings.js';
 import { isGcLogInput, openEventInput, readInputFile, sniffEventFormat } from '../ingest/index.js';
 import type { GcLog } from '../model/types.js';
 import { formatInt, formatPercent } from '../util/format.js';
@@ -49,7 +50,9 @@ async function bundleModel(path: string): Promise<{ model?: GcModelRun; modelUna
     const model = await gcReplayRun(source, version!);
     return model ? { model } : { modelUnavailable: 'the bundle cannot drive the GC model' };
   } catch (err) {
-    // a version without a GC model row (params.ts)
+    // Damaged events are bad input like any other (exit 2); a version without a GC model row
+    // (params.ts) only leaves the model out.
+    if (err instanceof InputError) throw err;
     return { modelUnavailable: (err as Error).message };
   }
 }
@@ -105,6 +108,8 @@ function describe(r: GcRun): string[] {
   lines.push(fmt(head), ...rows.map(fmt));
   if (r.timeShare !== null) lines.push(`  time in GC: ${formatPercent(r.timeShare, 2)} of the run`);
   else lines.push('  time in GC: unknown (the log has no run time; a capture bundle or a timed callbacks log gives it)');
+  const warnings = warningCounts(r.log.warnings);
+  lines.push(`  warnings while reading: ${warnings ? `${warnings} (cpymem inspect lists them)` : 'none'}`);
   if (r.model) lines.push(...describeGc(r.model).map((l) => `  ${l}`));
   else if (r.modelUnavailable) lines.push(`  GC model: not run (${r.modelUnavailable})`);
   return lines;

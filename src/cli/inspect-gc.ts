@@ -1,7 +1,7 @@
 // `cpymem inspect` of cyclic-GC logs: the summary and the documented JSON (docs/gc-logs.md).
 import { summariseGc } from '../analysis/gc-stats.js';
 import type { GcLogInput } from '../ingest/index.js';
-import { countWarnings } from '../ingest/warnings.js';
+import { warningCounts } from '../ingest/warnings.js';
 import { formatInt } from '../util/format.js';
 
 const FORMAT_NAME: Record<GcLogInput['format'], string> = {
@@ -69,8 +69,8 @@ export function summariseGcLog(input: GcLogInput): string {
   if (Object.keys(log.collectable).length) lines.push(`  collectable objects listed (DEBUG_COLLECTABLE): ${topTypes(log.collectable)}`);
   if (Object.keys(log.uncollectableObjects).length) lines.push(`  uncollectable objects listed (DEBUG_UNCOLLECTABLE): ${topTypes(log.uncollectableObjects)}`);
   if (log.uncollectableAtShutdown !== undefined) lines.push(`  at shutdown: ${formatInt(log.uncollectableAtShutdown)} uncollectable objects in gc.garbage`);
-  const counts = countWarnings(input.warnings);
+  const counts = warningCounts(input.warnings);
   lines.push('');
-  lines.push(Object.keys(counts).length ? `warnings: ${Object.entries(counts).map(([c, n]) => `${c} ×${n}`).join(', ')} (see --json)` : 'warnings: none');
+  lines.push(counts ? `warnings: ${counts} (see --json)` : 'warnings: none');
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 // `cpymem inspect` of tracemalloc inputs: the summary and the documented JSON (docs/tracemalloc.md).
 import { statistics } from '../analysis/tracemalloc-stats.js';
 import type { TracemallocSnapshotInput, TracemallocTextInput } from '../ingest/index.js';
-import { countWarnings } from '../ingest/warnings.js';
+import { warningCounts } from '../ingest/warnings.js';
 import { TRACEMALLOC_PARAMS, tracemallocRowsForFields } from '../model/params.js';
 import type { TracemallocSnapshot } from '../model/types.js';
 import { formatBytes, formatInt } from '../report/format.js';
@@ -50,8 +50,8 @@ export function tracemallocInspectJson(input: TracemallocSnapshotInput | Tracema
 }
 
 function warningLine(input: { warnings: TracemallocSnapshotInput['warnings'] }): string {
-  const counts = countWarnings(input.warnings);
-  return Object.keys(counts).length ? `warnings: ${Object.entries(counts).map(([c, n]) => `${c} ×${n}`).join(', ')} (see --json)` : 'warnings: none';
+  const counts = warningCounts(input.warnings);
+  return counts ? `warnings: ${counts} (see --json)` : 'warnings: none';
 }
 
 export function summariseTracemalloc(input: TracemallocSnapshotInput | TracemallocTextInput): string {

@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { analyseDump } from '../analysis/fragmentation.js';
 import { FORMATS, isGcLogInput, readInputFile, sniffEventFormat, type Format, type Input } from '../ingest/index.js';
 import { inspectEvents } from './inspect-events.js';
-import { countWarnings } from '../ingest/warnings.js';
+import { warningCounts } from '../ingest/warnings.js';
 import { formatMallocStats } from '../model/malloc-stats-text.js';
 import type { MallocStats } from '../model/types.js';
 import { formatBytes, formatInt, formatPercent } from '../report/format.js';
@@ -92,9 +92,9 @@ function summarise(input: Input & { format: 'malloc-stats' }): string {
       lines.push(`  free lists: ${formatInt(objs)} objects, ${formatBytes(bytes)}`);
     }
   });
-  const counts = countWarnings(input.warnings);
+  const counts = warningCounts(input.warnings);
   lines.push('');
-  lines.push(Object.keys(counts).length ? `warnings: ${Object.entries(counts).map(([c, n]) => `${c} ×${n}`).join(', ')} (see --json)` : 'warnings: none');
+  lines.push(counts ? `warnings: ${counts} (see --json)` : 'warnings: none');
   return `${lines.join('\n')}\n`;
 }
 

@@ -6,7 +6,7 @@ import { GROUP_BY, type GroupBy, type TraceFilter } from '../analysis/tracemallo
 import { readInputFile } from '../ingest/index.js';
 import { tracemallocParams, tracemallocRowsForFields, TRACEMALLOC_PARAMS, type TracemallocParams } from '../model/params.js';
 import type { ReadWarning, TracemallocSnapshot } from '../model/types.js';
-import { countWarnings } from '../ingest/warnings.js';
+import { warningCounts } from '../ingest/warnings.js';
 import { CpymemError, InputError } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
 import { LineCache } from '../util/linecache.js';
@@ -149,7 +149,7 @@ export function chooseParams(snapshots: readonly LoadedSnapshot[], args: Tracema
 export function reportWarnings(loaded: readonly LoadedSnapshot[], args: TracemallocArgs, io: CliIo): void {
   if (args.quiet) return;
   for (const l of loaded) {
-    const counts = countWarnings(l.warnings);
-    if (Object.keys(counts).length) io.stderr(`cpymem: ${l.file}: ${Object.entries(counts).map(([c, n]) => `${c} ×${n}`).join(', ')}\n`);
+    const counts = warningCounts(l.warnings);
+    if (counts) io.stderr(`cpymem: ${l.file}: ${counts}\n`);
   }
 }

@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import type { GcLog, MallocStats, PrintedTracemalloc, ReadWarning, TracemallocSnapshot } from '../model/types.js';
 import { InputError } from '../util/errors.js';
+import { formatBytes } from '../util/format.js';
 import { MallocStatsReader, sniffMallocStats } from './malloc-stats.js';
 import { readTracemallocSnapshotFile, sniffTracemallocPickle } from './tracemalloc-pickle.js';
 import { sniffTracemallocText, TracemallocTextReader } from './tracemalloc-text.js';
@@ -147,6 +148,10 @@ const REGISTRY: readonly FormatEntry[] = [
 
 /** The sniffs look at this many characters from the start of a text, no more. */
 export const SNIFF_CHARS = 65536;
+/** How far into a file the sniff looks for the first line of a format (past program output). */
+export const MAX_SNIFF_CHARS = 64 * 1024 * 1024;
+/** Windows overlap by this much, so that no line is only ever seen cut in two. */
+const SNIFF_OVERLAP = 4096;
 
 /** Read a file's bytes as text, gunzipping when it starts with the gzip magic (whole: prefer readInputFile for big inputs). */
 export function readText(file: string): string {
@@ -164,16 +169,28 @@ export function sniffFormat(text: string): Format | undefined {
 export function readInputFile(file: string, opts: ReadOptions = {}): Input {
   const binary = BINARY_REGISTRY.find((f) => (opts.format ? f.name === opts.format : !isDirectory(file) && f.sniffBytes(readHead(file))));
   if (binary) return binary.readFile(file, opts);
-  // Streamed: the head is held until the sniff can decide (SNIFF_CHARS, or the end of the file),
-  // then it and every later piece go to the format's reader.
+  // Streamed: the head is held until the sniff can decide, then it and every later piece go to the
+  // format's reader. The sniff looks at windows of SNIFF_CHARS: the first one, and then, for a log
+  // that begins with program output (a service's log with gc lines further down), every later
+  // window up to MAX_SNIFF_CHARS.
   let head = '';
+  let sniffed = 0;
   let reader: TextReader | undefined;
-  const start = (): TextReader => {
-    const format = opts.format ?? sniffFormat(head);
+  const decide = (): Format | undefined => {
+    if (opts.format) return opts.format;
+    for (; sniffed < head.length; sniffed += SNIFF_CHARS - SNIFF_OVERLAP) {
+      const format = sniffFormat(head.slice(sniffed, sniffed + SNIFF_CHARS));
+      if (format) return format;
+      if (sniffed + SNIFF_CHARS >= head.length) break; // the last window: sniffed again once it has grown
+    }
+    return undefined;
+  };
+  const start = (format: Format | undefined): TextReader => {
+    if (!format && head.trim() === '') throw new InputError({ file }, `expected one of the formats cpymem reads (${FORMATS.join(', ')}), found ${head === '' ? 'an empty file' : 'only white space'}`, 'E_EMPTY');
     if (!format) {
       throw new InputError(
         { file, line: 1 },
-        `expected one of the formats cpymem reads (${FORMATS.join(', ')}), found none: the text has no "Small block threshold = …" header, no free-list lines, no tracemalloc statistics, no "gc: collecting generation N..." lines and no gc.callbacks JSON lines, and is no pickle`,
+        `expected one of the formats cpymem reads (${FORMATS.join(', ')}), found none${head.length > SNIFF_CHARS ? ` in the first ${formatBytes(head.length)}` : ''}: the text has no "Small block threshold = …" header, no free-list lines, no tracemalloc statistics, no "gc: collecting generation N..." lines and no gc.callbacks JSON lines, and is no pickle`,
         'E_UNKNOWN_FORMAT',
       );
     }
@@ -185,9 +202,11 @@ export function readInputFile(file: string, opts: ReadOptions = {}): Input {
   forEachTextPiece(file, (text) => {
     if (reader) return reader.push(text);
     head += text;
-    if (opts.format || head.length >= SNIFF_CHARS) reader = start();
+    if (!opts.format && head.length < SNIFF_CHARS) return;
+    const format = decide();
+    if (format || head.length >= MAX_SNIFF_CHARS) reader = start(format);
   });
-  return (reader ?? start()).end();
+  return (reader ?? start(decide())).end();
 }
 
 function isDirectory(file: string): boolean {

@@ -43,3 +43,10 @@ export function countWarnings(warnings: readonly ReadWarning[]): Record<string, 
   for (const w of warnings) counts[w.code] = (counts[w.code] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/** "W_A ×2, W_B ×1", or "" without warnings: what the commands print of them. */
+export function warningCounts(warnings: readonly ReadWarning[]): string {
+  return Object.entries(countWarnings(warnings))
+    .map(([c, n]) => `${c} ×${n}`)
+    .join(', ');
+}

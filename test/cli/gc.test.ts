@@ -1,6 +1,6 @@
 // `cpymem gc`: per-generation collections and what they found, from real GC logs of every CPython
 // the fixtures hold, equal to the gc.get_stats() difference the same process recorded around the log.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -155,4 +155,33 @@ describe('cpymem gc -o: the GC report', () => {
       await browser.close();
     }
   }, 120_000);
+});
+
+describe('cpymem gc on damaged capture bundles', () => {
+  const bundle = join(FIXTURES, 'bundles', '3.11.7-linux-x86_64', 'tuple-churn');
+  const copy = () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'cpymem-gc-bad-')), 'run.cpymem');
+    cpSync(bundle, dir, { recursive: true });
+    return dir;
+  };
+
+  it('events cut short: exit 2 naming the events file (the GC model cannot run on them)', async () => {
+    const dir = copy();
+    const gz = readFileSync(join(dir, 'events.bin.gz'));
+    writeFileSync(join(dir, 'events.bin.gz'), gz.subarray(0, gz.length >> 1));
+    const io = memoryIo(dir);
+    expect(await main(['gc', dir], io)).toBe(2);
+    expect(io.err).toMatch(/events\.bin\.gz: .*expected a complete gzip stream, found a damaged one/);
+  });
+
+  it('gc.jsonl cut in the middle of a line: the collections before it, and the warnings said', async () => {
+    const dir = copy();
+    const lines = readFileSync(join(bundle, 'gc.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+    writeFileSync(join(dir, 'gc.jsonl'), `${lines.slice(0, 11).join('\n')}\n${lines[11]!.slice(0, 20)}`);
+    const io = memoryIo(dir);
+    expect(await main(['gc', dir], io)).toBe(0);
+    // 11 whole lines: 5 start/stop pairs and one start without its stop
+    expect(io.out).toMatch(/gc\.jsonl \(CPython >=3\.3\), 6 collections/);
+    expect(io.out).toMatch(/warnings while reading: W_GC_BAD_JSON ×1, W_GC_TRUNCATED ×1/);
+  });
 });

@@ -96,12 +96,24 @@ describe('readInputFile streams text formats', () => {
     }
   });
 
-  it('reads a GC log whose first gc line is past the first piece only with --format (sniffs look at the head)', () => {
+  it('finds a GC log whose first gc line comes after megabytes of program output (a service log)', () => {
     const log = readFileSync(fixture('gc/3.11.7-linux-x86_64/debug-stats.txt'), 'utf8');
-    const text = `${'program output\n'.repeat(70000)}${log}`;
+    const text = `${'program output\n'.repeat(200_000)}${log}`;
     const file = write('late-gc.txt', text);
-    expect(errorOf(() => readInputFile(file)).code).toBe('E_UNKNOWN_FORMAT');
-    const input = readInputFile(file, { format: 'gc-debug-stats' });
-    expect(input.format === 'gc-debug-stats' && input.log.collections).toEqual(parseGcDebugStats(text, { file }).log.collections);
+    const truth = parseGcDebugStats(text, { file }).log.collections;
+    const input = readInputFile(file);
+    expect(input.format === 'gc-debug-stats' && input.log.collections).toEqual(truth);
+    expect(truth.length).toBe(JSON.parse(readFileSync(fixture('gc/3.11.7-linux-x86_64/ground-truth.json'), 'utf8')).files['debug-stats.txt'].callbacks.collections.reduce((a: number, b: number) => a + b, 0));
+    const forced = readInputFile(file, { format: 'gc-debug-stats' });
+    expect(forced.format === 'gc-debug-stats' && forced.log.collections).toEqual(truth);
+  });
+
+  it('says how far it looked when no format turns up, and names an empty file as such', () => {
+    const file = write('only-output.txt', 'program output\n'.repeat(200_000));
+    const e = errorOf(() => readInputFile(file));
+    expect(e.code).toBe('E_UNKNOWN_FORMAT');
+    expect(e.message).toMatch(/found none in the first 2\.\d+ MiB/);
+    expect(errorOf(() => readInputFile(write('empty.txt', ''))).message).toMatch(/empty\.txt: expected one of the formats cpymem reads .*, found an empty file$/);
+    expect(errorOf(() => readInputFile(write('blank.txt', ' \n\n'))).code).toBe('E_EMPTY');
   });
 });
