@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseGcCallbacks } from '../ingest/gc-callbacks.js';
 import { isGcLogInput, openEventInput, readInputFile, sniffEventFormat, type Input, type ReadOptions } from '../ingest/index.js';
 import type { GcLog, ReadWarning } from '../model/types.js';
-import { InputError } from '../util/errors.js';
+import { asSpelled, InputError } from '../util/errors.js';
 import { replayRun, versionOf, type ReplayRun } from './model-vs-real.js';
 
 export interface Evidence {
@@ -50,22 +50,30 @@ export async function gatherEvidence(paths: readonly string[], opts: GatherOptio
   for (const [i, name] of paths.entries()) {
     opts.onProgress?.(i, paths.length, name);
     const path = resolve(opts.cwd, name);
-    const eventFormat = sniffEventFormat(path);
-    if (eventFormat) {
-      const version = versionOf(openEventInput(path, eventFormat), opts.python);
-      if (!version) throw new InputError({ file: name }, 'expected the CPython version of these events: an events CSV does not say it; pass --python (e.g. --python 3.11)', 'E_USAGE');
-      const source = openEventInput(path, eventFormat);
-      const run = await replayRun(source, version, { onProgress: opts.onReplayProgress });
-      evidence.replays.push({ ...run, file: name });
-      const gc = source.manifest ? bundleGcLog(path, name, source.manifest.durationMs, opts.strict) : undefined;
-      if (gc) evidence.gcLogs.push(gc);
-      continue;
+    try {
+      await gatherOne(evidence, path, name, opts);
+    } catch (err) {
+      throw asSpelled(err, path, name);
     }
-    const input = readInputFile(path, opts);
-    evidence.inputs.push({ ...input, file: name });
-    if (isGcLogInput(input)) evidence.gcLogs.push({ file: name, log: input.log, durationSeconds: input.log.durationSeconds });
   }
   return evidence;
+}
+
+async function gatherOne(evidence: Evidence, path: string, name: string, opts: GatherOptions): Promise<void> {
+  const eventFormat = sniffEventFormat(path);
+  if (eventFormat) {
+    const version = versionOf(openEventInput(path, eventFormat), opts.python);
+    if (!version) throw new InputError({ file: name }, 'expected the CPython version of these events: an events CSV does not say it; pass --python (e.g. --python 3.11)', 'E_USAGE');
+    const source = openEventInput(path, eventFormat);
+    const run = await replayRun(source, version, { onProgress: opts.onReplayProgress });
+    evidence.replays.push({ ...run, file: name });
+    const gc = source.manifest ? bundleGcLog(path, name, source.manifest.durationMs, opts.strict) : undefined;
+    if (gc) evidence.gcLogs.push(gc);
+    return;
+  }
+  const input = readInputFile(path, opts);
+  evidence.inputs.push({ ...input, file: name });
+  if (isGcLogInput(input)) evidence.gcLogs.push({ file: name, log: input.log, durationSeconds: input.log.durationSeconds });
 }
 
 /** Every warning met while reading, with the file it came from. */

@@ -14,7 +14,7 @@ import { isGcLogInput, openEventInput, readInputFile, sniffEventFormat } from '.
 import type { GcLog } from '../model/types.js';
 import { formatInt, formatPercent } from '../util/format.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { InputError, readAs } from '../util/errors.js';
+import { asSpelled, InputError } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
 import { VERSION } from '../version.js';
 
@@ -73,7 +73,7 @@ export async function readGcRun(name: string, cwd: string, strict?: boolean): Pr
     durationSeconds = gc.durationSeconds;
     model = await bundleModel(path);
   } else {
-    const input = readAs(path, name, () => readInputFile(path, { strict }));
+    const input = readInputFile(path, { strict });
     if (!isGcLogInput(input)) throw new InputError({ file: name }, `expected a GC log (gc.DEBUG_STATS output, gc.callbacks JSON lines) or a capture bundle, found ${input.format}`, 'E_UNSUPPORTED_INPUT');
     log = input.log;
     format = input.format;
@@ -140,7 +140,13 @@ async function gcReport(runs: readonly GcRun[]): Promise<string> {
 export async function runGc(args: GcArgs, io: CliIo): Promise<number> {
   if (!args.inputs?.length) throw new InputError({}, 'expected at least one GC log or capture bundle, found none', 'E_NO_INPUT');
   const runs: GcRun[] = [];
-  for (const name of args.inputs) runs.push(await readGcRun(name, io.cwd, args.strict));
+  for (const name of args.inputs) {
+    try {
+      runs.push(await readGcRun(name, io.cwd, args.strict));
+    } catch (err) {
+      throw asSpelled(err, resolve(io.cwd, name), name);
+    }
+  }
   if (args.output) {
     const output = resolve(io.cwd, args.output);
     writeFileAtomic(output, await gcReport(runs));

@@ -11,6 +11,7 @@ import { createGunzip } from 'node:zlib';
 import { EVENT_OPS, FLAG_YOUNG, OP_ARENA_FREE, OP_GC_START, OP_GC_STOP, OP_NOTE, OP_STATS, type Event, type EventBatch, type EventOp, type Recording } from '../model/types.js';
 import { InputError } from '../util/errors.js';
 import { createEventBatch, eventsOfBatch } from './event-batch.js';
+import { gzipError } from './text-file.js';
 
 export const BUNDLE_FORMAT = 'cpymem-capture';
 export const EVENTS_MAGIC = 'CPYMEMEV';
@@ -297,7 +298,7 @@ export async function* readEventsBinBatches(file: string, labelOf?: (op: 'stats'
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new InputError({ file }, 'no such file', 'E_READ');
-    if (gz && code?.startsWith('Z_')) throw new InputError({ file, offset: 0 }, `expected a complete gzip stream, found a damaged one (${(err as Error).message})`, 'E_GZIP');
+    if (gz && code?.startsWith('Z_')) throw gzipError(file, (err as Error).message);
     throw new InputError({ file }, `cannot read: ${(err as Error).message}`, 'E_READ');
   } finally {
     stream.destroy();

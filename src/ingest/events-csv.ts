@@ -10,6 +10,7 @@ import type { Event, EventBatch, EventOp } from '../model/types.js';
 import { batchOfEvents } from './event-batch.js';
 import { InputError, showValue } from '../util/errors.js';
 import type { EventSource } from './events-bundle.js';
+import { gzipError } from './text-file.js';
 
 export const CSV_COLUMNS = ['op', 'domain', 'thread', 'size', 'ptr', 'result', 'nested', 'generation', 'collected', 'uncollectable', 'label'] as const;
 export const CSV_HEADER = CSV_COLUMNS.join(',');
@@ -211,7 +212,7 @@ export async function* readEventsCsv(file: string, batchSize = 4096): AsyncItera
     const e = err as Error & { code?: string; lines?: number };
     if (e.code === 'ENOENT') throw new InputError({ file }, 'no such file', 'E_READ');
     if (e.code?.startsWith('CSV_')) throw new InputError({ file, line: e.lines }, `expected CSV, found ${e.message.replace(/ on line \d+$/, '')} (${e.code})`, 'E_CSV');
-    if (e.code?.startsWith('Z_')) throw new InputError({ file, offset: 0 }, `expected a complete gzip stream, found a damaged one (${e.message})`, 'E_GZIP');
+    if (e.code?.startsWith('Z_')) throw gzipError(file, e.message);
     throw new InputError({ file }, `cannot read: ${e.message}`, 'E_READ');
   } finally {
     parser.destroy();

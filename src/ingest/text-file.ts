@@ -73,8 +73,23 @@ function readError(file: string, err: unknown): InputError {
   return new InputError({ file }, code === 'ENOENT' ? 'no such file' : `cannot read: ${(err as Error).message}`, 'E_READ');
 }
 
-function gzipError(file: string, message: string): InputError {
-  return new InputError({ file, offset: 0 }, `expected a complete gzip stream, found a damaged one (${message})`, 'E_GZIP');
+/**
+ * A gzip file zlib could not inflate (every reader of gzip input says it this way). Cut short, the
+ * stream ends at the end of the file, which is where it is reported; zlib does not say where other
+ * damage lies, so no offset is made up for it.
+ */
+export function gzipError(file: string, message: string): InputError {
+  if (/unexpected end of file/.test(message)) {
+    let size: number | undefined;
+    try {
+      size = statSync(file).size;
+    } catch {
+      // gone meanwhile: no offset
+    }
+    return new InputError({ file, offset: size }, `expected a complete gzip stream, found it cut short at the end of the file (${message})`, 'E_GZIP');
+  }
+  if (/incorrect header check|unknown compression method/.test(message)) return new InputError({ file, offset: 0 }, `expected a gzip stream, found no gzip header (${message})`, 'E_GZIP');
+  return new InputError({ file }, `expected a gzip stream, found damaged compressed data (${message})`, 'E_GZIP');
 }
 
 /** Hand the file's bytes to `onBytes` piece by piece until it returns false or the file ends. */

@@ -28,6 +28,7 @@ import { SnapshotBuilder } from '../model/tracemalloc-builder.js';
 import type { ReadWarning, TraceFrame, TracemallocSnapshot, TraceTraceback } from '../model/types.js';
 import { InputError } from '../util/errors.js';
 import { WarningSink } from './warnings.js';
+import { gzipError } from './text-file.js';
 
 export interface TracemallocPickleOptions {
   file?: string;
@@ -832,7 +833,7 @@ export function readTracemallocSnapshotFile(path: string, opts: TracemallocPickl
       try {
         data = gunzipSync(Buffer.concat(parts));
       } catch (err) {
-        throw new InputError({ file, offset: 0 }, `expected a complete gzip stream, found a damaged one (${(err as Error).message})`, 'E_GZIP');
+        throw gzipError(file, (err as Error).message);
       }
       for (let i = 0; i < data.length; i += CHUNK) reader.push(data.subarray(i, i + CHUNK));
     } else {

@@ -46,14 +46,11 @@ export function showValue(value: string, max = 60): string {
 }
 
 /**
- * Run `read` on `path` and report its input errors under `name`, the file as the user spelled it
- * (a command resolves names against its working directory before reading).
+ * An input error about `path` (or a file inside it, for a bundle directory) told under `name`, the
+ * path as the user spelled it: commands resolve names against their working directory to read.
  */
-export function readAs<T>(path: string, name: string, read: () => T): T {
-  try {
-    return read();
-  } catch (err) {
-    if (err instanceof InputError && err.where.file === path && path !== name) throw new InputError({ ...err.where, file: name }, err.detail, err.code);
-    throw err;
-  }
+export function asSpelled(err: unknown, path: string, name: string): unknown {
+  const file = err instanceof InputError ? err.where.file : undefined;
+  if (file === undefined || path === name || !(file === path || file.startsWith(`${path}/`) || file.startsWith(`${path}\\`))) return err;
+  return new InputError({ ...(err as InputError).where, file: name + file.slice(path.length) }, (err as InputError).detail, (err as InputError).code);
 }
