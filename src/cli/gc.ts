@@ -107,7 +107,7 @@ function describe(r: GcRun): string[] {
   const fmt = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
   lines.push(fmt(head), ...rows.map(fmt));
   if (r.timeShare !== null) lines.push(`  time in GC: ${formatPercent(r.timeShare, 2)} of the run`);
-  else lines.push('  time in GC: unknown (the log has no run time; a capture bundle or a timed callbacks log gives it)');
+  else lines.push('  time in GC: unknown (the log has no run time; a capture bundle, a timed callbacks log or log-collector timestamps on the lines give it)');
   const warnings = warningCounts(r.log.warnings);
   lines.push(`  warnings while reading: ${warnings ? `${warnings} (cpymem inspect lists them)` : 'none'}`);
   if (r.model) lines.push(...describeGc(r.model).map((l) => `  ${l}`));

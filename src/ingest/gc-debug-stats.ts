@@ -22,6 +22,7 @@ import type { GcCollection, GcLog } from '../model/types.js';
 import { InputError, showValue } from '../util/errors.js';
 import { WarningSink } from './warnings.js';
 import { feedLines } from './lines.js';
+import { lineTime } from './line-time.js';
 
 export interface GcDebugStatsOptions {
   /** File name used in warnings and errors. */
@@ -105,13 +106,13 @@ function kindAt(line: string, at: number): Kind | undefined {
 }
 
 /** Find the gc line in a line of the log: its kind and its text after "gc: ", or undefined. */
-function findGcLine(line: string): { kind: Kind; text: string } | undefined {
+function findGcLine(line: string): { kind: Kind; text: string; at: number } | undefined {
   let from = 0;
   for (;;) {
     const i = line.indexOf('gc: ', from);
     if (i < 0) return undefined;
     const kind = kindAt(line, i + 4);
-    if (kind) return { kind, text: line.slice(i + 4).trimEnd() };
+    if (kind) return { kind, text: line.slice(i + 4).trimEnd(), at: i };
     from = i + 1;
   }
 }
@@ -143,6 +144,10 @@ export class GcDebugStatsReader {
   private sawZeroDone = false;
   private completeWithObjects = 0;
   private completeWithoutObjects = 0;
+  // The log collector's stamps in front of the lines (src/ingest/line-time.ts), when there are.
+  private firstTime: number | undefined;
+  private lastTime: number | undefined;
+  private lastLine = '';
 
   constructor(private readonly opts: GcDebugStatsOptions = {}) {
     this.sink = new WarningSink(opts.file, opts.strict);
@@ -175,6 +180,8 @@ export class GcDebugStatsReader {
     };
     const range = this.versionRange();
     if (range) log.versionRange = range;
+    const last = this.firstTime === undefined ? undefined : (lineTime(this.lastLine) ?? this.lastTime);
+    if (this.firstTime !== undefined && last !== undefined && last > this.firstTime) log.durationSeconds = last - this.firstTime;
     if (this.atShutdown !== undefined) log.uncollectableAtShutdown = this.atShutdown;
     return { log, lines: this.lineNo, linesOutside: this.outside };
   }
@@ -183,6 +190,10 @@ export class GcDebugStatsReader {
     this.lineNo++;
     const n = this.lineNo;
     const found = findGcLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    // The span of a stamped log runs from its first stamped line to its last one, program output
+    // included: only the first few lines are tried for the start, the last line is kept for the end.
+    if (this.firstTime === undefined && n <= 100) this.firstTime = lineTime(raw);
+    this.lastLine = raw;
     if (!found) {
       this.outside++;
       return;
@@ -204,10 +215,17 @@ export class GcDebugStatsReader {
       return;
     }
     switch (kind) {
-      case 'collecting':
+      case 'collecting': {
         this.close(n);
         this.cur = { c: { generation: Number(m[1]), line: n }, unreadable: false };
+        const t = found.at > 0 ? lineTime(raw) : undefined;
+        if (t !== undefined) {
+          this.firstTime ??= t;
+          this.lastTime = t;
+          this.cur.c.timeSeconds = t - this.firstTime;
+        }
         return;
+      }
       case 'objects': {
         this.sawObjects = true;
         const cur = this.inCollection(kind, n);

@@ -46,7 +46,7 @@ function logLines(l: GcLogData): string[] {
   const s = l.summary;
   const lines = [
     `${l.format}${l.versionRange ? ` (CPython ${l.versionRange})` : ''}: ${formatInt(s.all.collections)} collections${l.durationSeconds ? ` over ${l.durationSeconds.toFixed(2)} s` : ''}.`,
-    l.timeInGcShare !== null ? `Time in GC: ${formatPercent(l.timeInGcShare, 2)} of the run.` : 'Time in GC: unknown (the log has no run time; a capture bundle or a timed callbacks log gives it).',
+    l.timeInGcShare !== null ? `Time in GC: ${formatPercent(l.timeInGcShare, 2)} of the run.` : 'Time in GC: unknown (the log has no run time; a capture bundle, a timed callbacks log or log-collector timestamps on the lines give it).',
   ];
   const bad = Object.entries(l.uncollectableObjects).sort(([a], [b]) => a.localeCompare(b));
   if (bad.length) lines.push(`Uncollectable objects by type: ${bad.map(([t, n]) => `${t} ${formatInt(n)}`).join(', ')}.`);
