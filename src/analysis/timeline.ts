@@ -26,6 +26,8 @@ export interface TimelinePoint {
   allocatedBytes: number | null;
   /** Bytes in arenas ("Total" of the pymalloc section), i.e. reserved from the system. */
   arenaBytes: number | null;
+  /** Seconds since the first dump, when every dump carries a log collector's stamp (Timeline.clock). */
+  atSeconds?: number;
 }
 
 /** Pools of one size class in one dump, or the largest count over a bucket of dumps. */
@@ -53,6 +55,11 @@ export interface Timeline {
   classPoolsBucketed: boolean;
   /** Where each input starts in `seq`, to mark file boundaries. */
   fileStarts: { seq: number; fileIndex: number; file: string }[];
+  /**
+   * Every dump carries a log collector's stamp, in reading order: the points have `atSeconds`, and
+   * charts can draw them over time. `span` is the last dump's atSeconds.
+   */
+  clock?: { span: number };
 }
 
 /**
@@ -65,6 +72,9 @@ export const MAX_CLASS_COLUMNS = 100;
 
 export function timelinePoints(sources: readonly DumpSource[]): TimelinePoint[] {
   const points: TimelinePoint[] = [];
+  const stamps = sources.flatMap((s) => s.dumps.map((d) => d.stampedAt));
+  const first = stamps[0];
+  const timed = first !== undefined && stamps.every((t, i) => t !== undefined && (i === 0 || t >= stamps[i - 1]!));
   sources.forEach((src, fileIndex) => {
     src.dumps.forEach((d, dump) => {
       const pymalloc = d.allocator === 'pymalloc';
@@ -78,6 +88,7 @@ export function timelinePoints(sources: readonly DumpSource[]): TimelinePoint[] 
         arenasHighwater: pymalloc ? (d.arenas?.highwater ?? null) : null,
         allocatedBytes: pymalloc ? (d.totals?.bytesInAllocatedBlocks ?? sumClasses(d, (c) => c.blocksInUse * c.size)) : null,
         arenaBytes: pymalloc ? (d.totals?.total ?? d.arenas?.bytesInCurrent ?? null) : null,
+        ...(timed ? { atSeconds: d.stampedAt! - first } : {}),
       });
     });
   });
@@ -112,6 +123,7 @@ export function buildTimeline(sources: readonly DumpSource[], maxPoints = MAX_LI
     classPools: cells,
     classPoolsBucketed: bucketed,
     fileStarts,
+    ...(all.length > 1 && all.at(-1)!.atSeconds! > 0 ? { clock: { span: all.at(-1)!.atSeconds! } } : {}),
   };
 }
 

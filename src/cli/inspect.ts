@@ -66,7 +66,7 @@ function summarise(input: Input & { format: 'malloc-stats' }): string {
   lines.push(`${input.file}: ${input.dumps.length} dump${input.dumps.length === 1 ? '' : 's'} (${input.format})`);
   input.dumps.forEach((d, i) => {
     lines.push('');
-    lines.push(`dump ${i + 1} at line ${d.line}: ${describePlatform(d)}${d.truncated ? ' [truncated]' : ''}`);
+    lines.push(`dump ${i + 1} at line ${d.line}${d.stampedAt !== undefined ? ` (stamped ${stampText(d.stampedAt)})` : ''}: ${describePlatform(d)}${d.truncated ? ' [truncated]' : ''}`);
     if (d.allocator === 'mimalloc') {
       const m = d.mimalloc ?? {};
       lines.push(`  mimalloc: ${formatInt(m.allocatedBlocks)} blocks, ${formatBytes(m.allocatedBytes)} allocated, ${formatBytes(m.bytesCommitted)} committed, ${formatBytes(m.bytesReserved)} reserved`);
@@ -112,3 +112,9 @@ const command: CommandModule<object, InspectArgs> = {
   },
 };
 export default command;
+
+/** A collector's stamp as UTC ISO 8601; syslog stamps carry no year and are kept as written (since 2000). */
+function stampText(seconds: number): string {
+  const iso = new Date(seconds * 1000).toISOString();
+  return iso.startsWith('2000-') ? iso.slice(5) : iso; // line-time.ts dates a yearless stamp in 2000
+}

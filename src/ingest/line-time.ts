@@ -32,3 +32,8 @@ export function lineTime(line: string): number | undefined {
   if (frac) t += Number(frac) / 10 ** frac.length;
   return t;
 }
+
+/** Characters of the collector's stamp a line starts with (0: none), for stripping it. */
+export function stampLength(line: string): number {
+  return (ISO_RE.exec(line) ?? SYSLOG_RE.exec(line))?.[0].length ?? 0;
+}

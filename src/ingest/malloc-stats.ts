@@ -13,6 +13,7 @@ import type { FreeList, MallocStats, ReadWarning, SizeClassRow } from '../model/
 import { InputError } from '../util/errors.js';
 import { checkMallocStats, inferPlatform } from './malloc-stats-checks.js';
 import { WarningSink } from './warnings.js';
+import { lineTime, stampLength } from './line-time.js';
 
 export interface MallocStatsOptions {
   /** File name used in warnings and errors. */
@@ -68,6 +69,11 @@ interface Current {
   dump: MallocStats;
   state: State;
   prefix: string;
+  /**
+   * The prefix after a log collector's stamp, when the header line had one: the stamp changes
+   * from line to line, what follows it (" ", " host python3[1234]: ") does not.
+   */
+  afterStamp?: string;
   /** Rows were elided ("...") or unreadable: the class table is incomplete. */
   tableIncomplete: boolean;
   freeListNames: Set<string>;
@@ -80,6 +86,24 @@ interface Current {
 interface LabelValue {
   label: string;
   value: number;
+}
+
+/** The stamp a log collector put in front of a dump's first line, as a field of the dump. */
+function stamp(prefix: string): { stampedAt?: number } {
+  const t = prefix === '' ? undefined : lineTime(prefix);
+  return t === undefined ? {} : { stampedAt: t };
+}
+
+/** What a stamped line holds past its stamp and the dump's constant rest of prefix (else the line). */
+function afterStamp(line: string, rest: string): string {
+  const k = stampLength(line);
+  return k > 0 && line.startsWith(rest, k) ? line.slice(k + rest.length) : line;
+}
+
+/** The rest of a header's prefix after its stamp, when it has one. */
+function restAfterStamp(prefix: string): { afterStamp?: string } {
+  const k = prefix === '' ? 0 : stampLength(prefix);
+  return k > 0 ? { afterStamp: prefix.slice(k) } : {};
 }
 
 export class MallocStatsReader {
@@ -194,7 +218,7 @@ export class MallocStatsReader {
       this.outside++;
       return;
     }
-    const content = cur.prefix.length === 0 ? line : line.startsWith(cur.prefix) ? line.slice(cur.prefix.length) : line;
+    const content = cur.prefix.length === 0 ? line : line.startsWith(cur.prefix) ? line.slice(cur.prefix.length) : cur.afterStamp !== undefined ? afterStamp(line, cur.afterStamp) : line;
     if (this.readContent(cur, content, n, false)) return;
     // Slow path: the prefix changed (logger timestamps) or the line carries other text before it.
     const stripped = stripPastePrefix(line);
@@ -206,9 +230,10 @@ export class MallocStatsReader {
   private startDump(line: number, prefix: string, threshold: number, classes: number): void {
     this.finishDump();
     this.cur = {
-      dump: { line, allocator: 'pymalloc', smallBlockThreshold: threshold, sizeClassCount: classes },
+      dump: { line, allocator: 'pymalloc', smallBlockThreshold: threshold, sizeClassCount: classes, ...stamp(prefix) },
       state: 'header',
       prefix,
+      ...restAfterStamp(prefix),
       tableIncomplete: false,
       freeListNames: new Set(),
     };
@@ -216,7 +241,7 @@ export class MallocStatsReader {
 
   private startFreeListDump(line: number, prefix: string): void {
     this.finishDump();
-    this.cur = { dump: { line, allocator: 'none' }, state: 'freeLists', prefix, tableIncomplete: false, freeListNames: new Set() };
+    this.cur = { dump: { line, allocator: 'none', ...stamp(prefix) }, state: 'freeLists', prefix, ...restAfterStamp(prefix), tableIncomplete: false, freeListNames: new Set() };
   }
 
   private finishDump(): void {

@@ -86,6 +86,11 @@ export interface MimallocStats {
 export interface MallocStats {
   /** 1-based line where the dump starts in its file. */
   line: number;
+  /**
+   * The log collector's stamp in front of the dump's first line (docker, journald, Python logging;
+   * src/ingest/line-time.ts), in seconds since the epoch (syslog stamps have no year: since 2000).
+   */
+  stampedAt?: number;
   /** Which allocator section was printed. */
   allocator: 'pymalloc' | 'mimalloc' | 'none';
   platform?: Platform;

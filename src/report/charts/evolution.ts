@@ -1,6 +1,7 @@
 // How arenas, bytes and pools evolve over the dumps, in reading order (x = dump number over all
-// inputs). Lines are drawn from the timeline's points, which are downsampled with extremes kept
-// when there are many dumps; the chart says so.
+// inputs, or the time since the first dump when a log collector stamped every one of them). Lines
+// are drawn from the timeline's points, which are downsampled with extremes kept when there are
+// many dumps; the chart says so.
 
 import * as Plot from '@observablehq/plot';
 import type { ClassPoolsCell, Timeline, TimelinePoint } from '../../analysis/timeline.js';
@@ -20,7 +21,12 @@ interface LinePoint {
 }
 
 function where(p: TimelinePoint, files: Timeline['fileStarts']): string {
-  return `${files[p.fileIndex]?.file ?? ''}, dump ${p.dump + 1} (line ${p.line})`;
+  return `${files[p.fileIndex]?.file ?? ''}, dump ${p.dump + 1} (line ${p.line})${p.atSeconds !== undefined ? `, ${p.atSeconds.toFixed(3)} s after the first` : ''}`;
+}
+
+/** Time on x, in a unit that suits the span: the dumps' stamps (Timeline.clock). */
+function timeAxis(span: number): { unit: number; label: string } {
+  return span >= 3 * 3600 ? { unit: 3600, label: 'hours since the first dump →' } : span >= 600 ? { unit: 60, label: 'minutes since the first dump →' } : { unit: 1, label: 'seconds since the first dump →' };
 }
 
 function downsampleNote(t: Timeline): string {
@@ -59,8 +65,10 @@ function lineChart(
   y: { label: string; tickFormat: (n: number) => string; ticks?: (max: number) => number[] },
   curve: 'step-after' | 'linear',
 ): ChartSpec | null {
+  // Over time when every dump was stamped by a log collector, else over the dump numbers.
+  const clock = t.clock ? timeAxis(t.clock.span) : undefined;
   const rowsOf = (s: Series): LinePoint[] =>
-    t.points.map((p) => ({ x: p.seq + 1, series: s.name, z: `${s.name}|${p.fileIndex}`, value: s.value(p), title: `${where(p, t.fileStarts)}\n${s.name}: ${s.format(s.value(p))}` }));
+    t.points.map((p) => ({ x: clock ? p.atSeconds! / clock.unit : p.seq + 1, series: s.name, z: `${s.name}|${p.fileIndex}`, value: s.value(p), title: `${where(p, t.fileStarts)}\n${s.name}: ${s.format(s.value(p))}` }));
   const all = series.map(rowsOf);
   const values = all.flat().flatMap((r) => (r.value === null ? [] : [r.value]));
   if (values.length === 0) return null;
@@ -77,11 +85,13 @@ function lineChart(
       marginTop: 34,
       marginBottom: 44,
       style: CHART_STYLE,
-      x: { label: 'dump number →', labelAnchor: 'center', domain: [1, t.dumpCount], ticks: dumpTicks(t.dumpCount), tickFormat: (n: number) => (Number.isInteger(n) ? formatInt(n) : '') },
+      x: clock
+        ? { label: clock.label, labelAnchor: 'center', domain: [0, t.clock!.span / clock.unit], nice: true }
+        : { label: 'dump number →', labelAnchor: 'center', domain: [1, t.dumpCount], ticks: dumpTicks(t.dumpCount), tickFormat: (n: number) => (Number.isInteger(n) ? formatInt(n) : '') },
       y: { label: y.label, ticks: y.ticks?.(Math.max(...values)), tickFormat: y.tickFormat, grid: true, zero: true },
       color: { legend: true, domain: series.map((s) => s.name), range: series.map((s) => s.colour) },
       marks: [
-        ...fileMarks(t),
+        ...(clock ? [] : fileMarks(t)),
         ...series.map((s, i) => Plot.line(all[i]!, { x: 'x', y: 'value', stroke: 'series', z: 'z', curve, strokeWidth: s.width })),
         ...(dots ? series.map((s, i) => Plot.dot(all[i]!, { x: 'x', y: 'value', fill: 'series', r: 2.5 })) : []),
         // Transparent targets so every drawn point has a tooltip, dots or not.
