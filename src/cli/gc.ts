@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { asSpelled, InputError } from '../util/errors.js';
 import type { CliIo } from '../util/io.js';
 import { VERSION } from '../version.js';
+import { topTypes } from './inspect-gc.js';
 
 export interface GcArgs {
   inputs: string[];
@@ -108,6 +109,10 @@ function describe(r: GcRun): string[] {
   lines.push(fmt(head), ...rows.map(fmt));
   if (r.timeShare !== null) lines.push(`  time in GC: ${formatPercent(r.timeShare, 2)} of the run`);
   else lines.push('  time in GC: unknown (the log has no run time; a capture bundle, a timed callbacks log or log-collector timestamps on the lines give it)');
+  // DEBUG_COLLECTABLE / DEBUG_UNCOLLECTABLE name what was found: the types say what leaks in cycles.
+  if (Object.keys(r.log.collectable).length) lines.push(`  collectable objects listed (DEBUG_COLLECTABLE): ${topTypes(r.log.collectable)}`);
+  if (Object.keys(r.log.uncollectableObjects).length) lines.push(`  uncollectable objects listed (DEBUG_UNCOLLECTABLE): ${topTypes(r.log.uncollectableObjects)}`);
+  if (r.log.uncollectableAtShutdown !== undefined) lines.push(`  at shutdown: ${formatInt(r.log.uncollectableAtShutdown)} uncollectable objects in gc.garbage`);
   const warnings = warningCounts(r.log.warnings);
   lines.push(`  warnings while reading: ${warnings ? `${warnings} (cpymem inspect lists them)` : 'none'}`);
   if (r.model) lines.push(...describeGc(r.model).map((l) => `  ${l}`));
@@ -162,6 +167,9 @@ export async function runGc(args: GcArgs, io: CliIo): Promise<number> {
       generations: r.summary.generations,
       all: r.summary.all,
       warnings: r.log.warnings.length,
+      collectableByType: r.log.collectable,
+      uncollectableByType: r.log.uncollectableObjects,
+      uncollectableAtShutdown: r.log.uncollectableAtShutdown ?? null,
       model: r.model ? gcSummaryJson(r.model) : null,
       modelUnavailable: r.modelUnavailable ?? null,
     }));

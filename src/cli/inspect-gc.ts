@@ -43,7 +43,7 @@ function plural(n: number, word: string): string {
   return `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function topTypes(counts: Record<string, number>, n = 8): string {
+export function topTypes(counts: Record<string, number>, n = 8): string {
   const entries = Object.entries(counts).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
   const shown = entries.slice(0, n).map(([t, k]) => `${t} ${formatInt(k)}`);
   if (entries.length > n) shown.push(`… ${entries.length - n} more types`);

@@ -41,6 +41,21 @@ async function gcJson(...files: string[]) {
 }
 
 describe('cpymem gc on real logs', () => {
+  it('DEBUG_COLLECTABLE/UNCOLLECTABLE logs: the objects listed per type are what gc.garbage held (DEBUG_SAVEALL)', async () => {
+    const dir = join(root, '3.11.7-linux-x86_64');
+    const f = (JSON.parse(readFileSync(join(dir, 'ground-truth.json'), 'utf8')) as { files: Record<string, { garbage_types: Record<string, number>; garbage_len: number }> }).files['debug-collectable.txt']!;
+    const { code, json } = await gcJson(join(dir, 'debug-collectable.txt'));
+    expect(code).toBe(0);
+    const log = json.logs[0];
+    expect(log.collectableByType.Node).toBe(f.garbage_types.Node);
+    expect(log.uncollectableByType.Legacy).toBe(f.garbage_types.Legacy);
+    expect(log.uncollectableAtShutdown).toBe(f.garbage_len);
+    const io = memoryIo(FIXTURES);
+    await main(['gc', join(dir, 'debug-collectable.txt')], io);
+    expect(io.out).toContain(`Node ${f.garbage_types.Node}`);
+    expect(io.out).toContain(`at shutdown: ${f.garbage_len.toLocaleString('en-US')} uncollectable objects in gc.garbage`);
+  });
+
   it('has logs with gc.get_stats() ground truth from 3.8 to 3.13', () => {
     for (const v of ['3.8', '3.9', '3.10', '3.11', '3.12', '3.13']) expect(cases.some((c) => c.name.startsWith(`${v}.`))).toBe(true);
   });
