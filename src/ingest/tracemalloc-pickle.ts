@@ -140,6 +140,14 @@ export function sniffTracemallocPickle(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === OP.PROTO && head[1]! >= 2 && head[1]! <= 5;
 }
 
+/**
+ * Drop the items of a stack above index k. Popping is cheap in V8; assigning a smaller `length`
+ * goes through the runtime and showed as 13 % of `cpymem top` on a 2.5 M-trace snapshot.
+ */
+function truncate(stack: unknown[], k: number): void {
+  while (stack.length > k) stack.pop();
+}
+
 export class TracemallocPickleReader {
   private readonly sink: WarningSink;
   private readonly builder = new SnapshotBuilder();
@@ -314,7 +322,7 @@ export class TracemallocPickleReader {
           } else {
             for (let i = k; i < stack.length; i++) list.items.push(stack[i]!);
           }
-          stack.length = k;
+          truncate(stack, k);
           pos += 1;
           break;
         }
@@ -431,7 +439,7 @@ export class TracemallocPickleReader {
         const d = stack[k - 1];
         if ((stack.length - k) % 2 !== 0) this.fail(offset, `expected key/value pairs for SETITEMS, found ${stack.length - k} values`);
         for (let i = k; i < stack.length; i += 2) this.setItem(d, stack[i]!, stack[i + 1]!, offset);
-        stack.length = k;
+        truncate(stack, k);
         return pos + 1;
       }
       case OP.LONG1:
@@ -599,11 +607,11 @@ export class TracemallocPickleReader {
     const stack = this.stack;
     if (isTrace) {
       this.traceFromStack(k, stack.length - k, offset);
-      stack.length = k;
+      truncate(stack, k);
       stack.push(STREAMED);
     } else {
       const t = new PTuple(stack.slice(k));
-      stack.length = k;
+      truncate(stack, k);
       stack.push(t);
     }
   }
@@ -651,7 +659,7 @@ export class TracemallocPickleReader {
     const save = this.stack.length;
     for (const item of v.items) this.stack.push(item);
     this.traceFromStack(save, v.items.length, offset);
-    this.stack.length = save;
+    truncate(this.stack, save);
   }
 
   /** The interned traceback of a raw traceback tuple or a Traceback object (cached on it). */
