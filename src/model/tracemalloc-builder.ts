@@ -29,6 +29,7 @@ export class SnapshotBuilder {
   private maxTotal = -1;
   private truncated = 0;
   traceFields: 2 | 3 | 4 | null = null;
+  private lastDomainTotals: TraceDomain | undefined;
 
   /** The one frame object for (filename, lineno). */
   frame(filename: string, lineno: number): TraceFrame {
@@ -87,11 +88,15 @@ export class SnapshotBuilder {
         g.count++;
       } else this.other.set(key, { domain, traceback: tb, size, count: 1 });
     }
-    const d = this.domainTotals.get(domain);
-    if (d) {
-      d.traces++;
-      d.size += size;
-    } else this.domainTotals.set(domain, { domain, traces: 1, size });
+    // The totals of the last trace's domain are kept at hand: a snapshot is nearly all domain 0.
+    let d = this.lastDomainTotals;
+    if (d === undefined || d.domain !== domain) {
+      d = this.domainTotals.get(domain);
+      if (!d) this.domainTotals.set(domain, (d = { domain, traces: 0, size: 0 }));
+      this.lastDomainTotals = d;
+    }
+    d.traces++;
+    d.size += size;
     if (totalNframe !== null) {
       if (totalNframe > this.maxTotal) this.maxTotal = totalNframe;
       if (totalNframe > tb.frames.length) this.truncated++;
