@@ -3,23 +3,36 @@
 // (0 ok, 1 a check or comparison failed, 2 bad input or usage).
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import yargs, { type Argv } from 'yargs';
-import capture from './cli/capture.js';
-import exportCommand from './cli/export.js';
-import inspect from './cli/inspect.js';
-import top from './cli/top.js';
-import diff from './cli/diff.js';
-import packing from './cli/packing.js';
-import report from './cli/report.js';
-import replay from './cli/replay.js';
-import compare from './cli/compare.js';
-import check from './cli/check.js';
-import gc from './cli/gc.js';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { CpymemError } from './util/errors.js';
 import { processIo, type CliIo } from './util/io.js';
 import { VERSION } from './version.js';
 
-export function buildCli(argv: string[], io: CliIo): Argv {
+// The commands, loaded on demand: a run loads the one it names (each pulls in its readers, models
+// and report code, half of a short run's start-up when all were loaded); help, completion and
+// unknown names load them all.
+const COMMANDS: Record<string, () => Promise<{ default: CommandModule<any, any> }>> = {
+  inspect: () => import('./cli/inspect.js'),
+  capture: () => import('./cli/capture.js'),
+  export: () => import('./cli/export.js'),
+  report: () => import('./cli/report.js'),
+  replay: () => import('./cli/replay.js'),
+  compare: () => import('./cli/compare.js'),
+  check: () => import('./cli/check.js'),
+  gc: () => import('./cli/gc.js'),
+  top: () => import('./cli/top.js'),
+  diff: () => import('./cli/diff.js'),
+  packing: () => import('./cli/packing.js'),
+};
+
+/** The modules of the command argv names (its first word that is a command), or of all of them. */
+export async function loadCommands(argv: readonly string[]): Promise<CommandModule<any, any>[]> {
+  const named = argv.find((a) => Object.hasOwn(COMMANDS, a));
+  const wanted = named !== undefined && !argv.includes('--help') && !argv.includes('--get-yargs-completions') ? [named] : Object.keys(COMMANDS);
+  return Promise.all(wanted.map(async (name) => (await COMMANDS[name]!()).default));
+}
+
+export function buildCli(argv: string[], io: CliIo, commands: readonly CommandModule<any, any>[]): Argv {
   return yargs(argv)
     .scriptName('cpymem')
     .usage('cpymem <command> [options]\n\nAnalyse real CPython memory logs: sys._debugmallocstats() dumps, PYTHONMALLOCSTATS streams.')
@@ -38,17 +51,7 @@ export function buildCli(argv: string[], io: CliIo): Argv {
     .middleware((a) => {
       (a as Record<string, unknown>).io = io;
     })
-    .command(inspect)
-    .command(capture)
-    .command(exportCommand)
-    .command(report)
-    .command(replay)
-    .command(compare)
-    .command(check)
-    .command(gc)
-    .command(top)
-    .command(diff)
-    .command(packing)
+    .command(commands as CommandModule<any, any>[])
     .demandCommand(1, 'name a command')
     .strict()
     .version(VERSION)
@@ -70,7 +73,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const debug = argv.includes('--debug');
   try {
     process.exitCode = 0;
-    await buildCli(argv, io).parseAsync();
+    await buildCli(argv, io, await loadCommands(argv)).parseAsync();
     const code = Number(process.exitCode ?? 0);
     process.exitCode = 0;
     return code;
