@@ -10,6 +10,10 @@
 //   gc: done, 0.0000s elapsed                                      nothing found: this short form)
 //   gc:0: ResourceWarning: gc: 3 uncollectable objects at shutdown; use gc.set_debug(…) to list them
 //
+// CPython 3.14.0 prints no done line (the incremental collector dropped it; gh-140358 brought it
+// back in 3.14.1): a collection whose permanent line is followed by the next collection's start is
+// then complete, without results, as long as the log shows no done line.
+//
 // and as it reaches us: interleaved with the program's own output (a gc line may start in the middle
 // of a line the program had not finished), indented, `>` quoted, fenced, logger-prefixed, CRLF, cut.
 // Every gc line is found wherever "gc: " + one of the keywords appears in a line, so any prefix is
@@ -43,9 +47,13 @@ export interface GcDebugStatsResult {
   linesOutside: number;
 }
 
-const SNIFF_RE = /gc: (?:collecting generation \d+\.\.\.|done, (?:\d+ unreachable, \d+ uncollectable, )?\d+\.\d+s elapsed|objects in each generation:)/;
+// DEBUG_STATS lines, and the object lines alone: gc.DEBUG_LEAK (COLLECTABLE | UNCOLLECTABLE | SAVEALL)
+// and DEBUG_COLLECTABLE / DEBUG_UNCOLLECTABLE without DEBUG_STATS print only those; and the
+// shutdown ResourceWarning, often all a test run's log holds of the collector.
+const SNIFF_RE =
+  /gc: (?:collecting generation \d+\.\.\.|done, (?:\d+ unreachable, \d+ uncollectable, )?\d+\.\d+s elapsed|objects in each generation:|(?:un)?collectable <[^<>]+? (?:instance at )?(?:0x)?[0-9A-Fa-f]+>|\d+ uncollectable objects at shutdown)/;
 
-/** Cheap, never throws: does this text hold gc.DEBUG_STATS output? */
+/** Cheap, never throws: does this text hold gc.DEBUG_STATS (or DEBUG_COLLECTABLE/UNCOLLECTABLE) output? */
 export function sniffGcDebugStats(text: string): boolean {
   return SNIFF_RE.test(text.length > 65536 ? text.slice(0, 65536) : text);
 }
@@ -142,6 +150,8 @@ export class GcDebugStatsReader {
   private sawPermanent = false;
   private sawShortDone = false;
   private sawZeroDone = false;
+  /** Collections read as complete without a done line (3.14.0), since the last done line. */
+  private withoutDone = 0;
   private completeWithObjects = 0;
   private completeWithoutObjects = 0;
   // The log collector's stamps in front of the lines (src/ingest/line-time.ts), when there are.
@@ -258,6 +268,11 @@ export class GcDebugStatsReader {
   }
 
   private done(m: RegExpExecArray, n: number): void {
+    if (this.withoutDone > 0) {
+      // Collections before this one were read as 3.14.0's, which prints no done line; this log does.
+      this.sink.add('W_GC_TRUNCATED', 'warning', `${this.withoutDone} collection(s) before line ${n} have no "gc: done" line, read as complete (CPython 3.14.0 prints none), but this log prints done lines: their results are missing`, { line: n });
+      this.withoutDone = 0;
+    }
     if (m[4] === '.') this.sawPeriod = true;
     else this.sawNoPeriod = true;
     const short = m[1] === undefined;
@@ -304,6 +319,14 @@ export class GcDebugStatsReader {
     if (!cur) return;
     this.cur = undefined;
     if (cur.unreadable) return;
+    // 3.14.0: the permanent line ends a collection; no done line has been seen (or none since the
+    // first such collection), and the next collection started (or the log ended after one of these).
+    const noDoneLayout = !this.sawPeriod && !this.sawNoPeriod && (next !== undefined || this.withoutDone > 0);
+    if (noDoneLayout && cur.c.objects !== undefined && cur.c.permanent !== undefined) {
+      this.withoutDone++;
+      this.finish(cur);
+      return;
+    }
     cur.c.truncated = true;
     const where = next === undefined ? 'the log ends first' : `the next collection starts at line ${next}`;
     this.sink.add('W_GC_TRUNCATED', 'warning', `collection of generation ${cur.c.generation} starting at line ${cur.c.line} has no "gc: done" line (${where}); kept without its results`, { line: cur.c.line });
@@ -324,6 +347,7 @@ export class GcDebugStatsReader {
    * unreachable, 0 uncollectable"; free-threaded 3.13+ print no per-generation lines at all.
    */
   private versionRange(): string | undefined {
+    if (this.withoutDone > 0 && !this.sawPeriod && !this.sawNoPeriod) return '3.14.0';
     if (this.sawPeriod && !this.sawNoPeriod) return '2.7';
     if (this.sawPeriod) return undefined; // mixed: two interpreters' logs
     if (this.sawPermanent) {

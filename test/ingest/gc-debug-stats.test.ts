@@ -254,3 +254,76 @@ describe('cpymem inspect of a gc.DEBUG_STATS log', () => {
     expect(code).toBe(2);
   });
 });
+
+// gc.set_debug(gc.DEBUG_LEAK) is COLLECTABLE | UNCOLLECTABLE | SAVEALL, without DEBUG_STATS: such a
+// log (PyMOTW's gc examples, many pasted ones) holds the object lines and no collection lines.
+describe('a log of the object lines alone (DEBUG_LEAK / DEBUG_COLLECTABLE without DEBUG_STATS)', () => {
+  for (const src of ['fixtures/gc/3.6.15-linux-x86_64/debug-collectable.txt', 'fixtures/gc/2.7.18-linux-x86_64/debug-collectable.txt']) {
+    const text = readFileSync(join(ROOT, src), 'utf8');
+    const stats = /gc: (?:collecting generation|objects in |done, )/;
+    const leakOnly = text.split('\n').filter((l) => !stats.test(l)).join('\n');
+    it(`${src}, its DEBUG_STATS lines removed: sniffed and read, the objects counted as in the whole log`, () => {
+      expect(leakOnly).toMatch(/gc: (?:un)?collectable </);
+      expect(sniffGcDebugStats(leakOnly)).toBe(true);
+      expect(sniffFormat(leakOnly)).toBe('gc-debug-stats');
+      const whole = parseGcDebugStats(text).log;
+      const { log } = parseGcDebugStats(leakOnly);
+      expect(log.collections).toEqual([]);
+      expect(log.warnings).toEqual([]);
+      expect(log.collectable).toEqual(whole.collectable);
+      expect(log.uncollectableObjects).toEqual(whole.uncollectableObjects);
+      expect(Object.keys(log.collectable).length).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('a log holding only the shutdown ResourceWarning (a test run with gc.garbage left over)', () => {
+  const src = 'fixtures/gc/3.12.1-linux-x86_64/debug-stats.txt';
+  const text = readFileSync(join(ROOT, src), 'utf8');
+  const warning = text.split('\n').filter((l) => l.includes('uncollectable objects at shutdown'));
+  const paste = ['===== 24 passed in 3.21s =====', ...warning, ''].join('\n');
+  it(`${src}, all but its ResourceWarning line removed: sniffed, and the count read`, () => {
+    expect(warning).toHaveLength(1);
+    expect(sniffFormat(paste)).toBe('gc-debug-stats');
+    const { log } = parseGcDebugStats(paste);
+    expect(log.collections).toEqual([]);
+    expect(log.warnings).toEqual([]);
+    expect(log.uncollectableAtShutdown).toBe(parseGcDebugStats(text).log.uncollectableAtShutdown);
+    expect(log.uncollectableAtShutdown).toBeGreaterThan(0);
+  });
+});
+
+// CPython 3.14.0's incremental collector printed no done line (python/cpython gh-140358; 3.14.1
+// printed it again). The real 3.14.2 log without its done lines is what 3.14.0 prints.
+describe('a 3.14.0 log: no "gc: done" lines', () => {
+  const dir = join(FIXTURES, 'gc', '3.14.2-wasm32-emscripten');
+  const truth = JSON.parse(readFileSync(join(dir, 'ground-truth.json'), 'utf8')) as GcTruth;
+  const text = readFileSync(join(dir, 'debug-stats.txt'), 'utf8');
+  const noDone = text.split('\n').filter((l) => !l.startsWith('gc: done, ')).join('\n');
+  it('every collection is complete and counted per generation as the callbacks counted them, with no warning', () => {
+    expect(noDone).not.toContain('gc: done');
+    const { log } = parseGcDebugStats(noDone);
+    expect(log.warnings).toEqual([]);
+    expect(log.versionRange).toBe('3.14.0');
+    const cb = truth.files['debug-stats.txt']!.callbacks!;
+    expect([0, 1, 2].map((g) => log.collections.filter((c) => c.generation === g).length)).toEqual(cb.collections);
+    expect(log.collections.every((c) => !c.truncated && c.unreachable === undefined && c.permanent !== undefined)).toBe(true);
+  });
+
+  it('a log that prints done lines still flags a collection without one', () => {
+    const lines = text.split('\n');
+    const firstDone = lines.findIndex((l) => l.startsWith('gc: done, '));
+    const cut = [...lines.slice(0, firstDone), ...lines.slice(firstDone + 1)].join('\n');
+    const { log } = parseGcDebugStats(cut);
+    expect(log.warnings.map((w) => w.code)).toEqual(['W_GC_TRUNCATED']);
+    expect(log.versionRange).toBe('>=3.8');
+  });
+
+  it('the last collection of a 3.14.0 log cut before its permanent line is truncated', () => {
+    const lines = noDone.trimEnd().split('\n');
+    const lastStart = lines.map((l) => l.startsWith('gc: collecting generation')).lastIndexOf(true);
+    const { log } = parseGcDebugStats(lines.slice(0, lastStart + 2).join('\n'));
+    expect(log.collections.at(-1)!.truncated).toBe(true);
+    expect(log.warnings.map((w) => w.code)).toEqual(['W_GC_TRUNCATED']);
+  });
+});
