@@ -32,6 +32,8 @@ const STAT_HEAD = /^(.*):(\d+): size=/;
 const STAT_TAIL = new RegExp(`^(${SIZE})(?: \\((${SIGNED})\\))?, count=(\\d+)(?: \\(([+-]\\d+)\\))?(?:, average=(${SIZE}))?\\s*$`);
 const BLOCKS = /^(.*?)(\d+) memory blocks: (-?\d+\.\d) KiB\s*$/;
 const TOP_LINE = /^(.*?)#(\d+): (.*):(\d+): (-?\d+\.\d) KiB\s*$/;
+/** A "#1: file:line: X KiB" line cut after its line number: the size whole (then " K…") or not. */
+const TOP_CUT = /^(.*?)#(\d+): (.*):(\d+): (?:(-?\d+\.\d)(?= |$)| ?$| ?-?\d*\.?$)(?: K?i?)?$/;
 const TOP_OTHER = /^(.*?)(\d+) other: (-?\d+\.\d) KiB\s*$/;
 const TOP_TOTAL = /^(.*?)Total allocated size: (-?\d+\.\d) KiB\s*$/;
 const FILE_LINE = /^(.*?)File "(.*)", line (\d+)\s*$/;
@@ -123,6 +125,8 @@ const LOG_PREFIX = [
   /^\s*\[?(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]?:[\w.]*:/,
   /^\s*\[?(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]?(?:\s+-\s+|\s*[|:]\s*|\s+)/,
   /^\s*[\w.-]+:\s+/, // a logger name: "app: "
+  /^\s*#\d+:\s+/, // a rank the program printed before str(stat): "#1: "
+  /^.*[\s,]\w+=(?=\S)/, // the program's own message before it: "top_diffs i=1, stat="
   /^\s*[\w.-]+\s+\|\s/, // a docker compose column: "web-1  | "
   /^\s*(?:>\s?)+/,
 ];
@@ -278,6 +282,18 @@ export class TracemallocTextReader {
       if (m) {
         const { filename } = splitPrefix(m[3]!, undefined);
         const stat: PrintedStatistic = { line: n, kind: 'top', frame: { filename: this.filename(filename, n), lineno: Number(m[4]) }, size: parseKibSize(m[5]!) };
+        this.stats.push(stat);
+        this.cur = { stat, framePrefix: m[1]! };
+        return;
+      }
+    }
+    if (line.includes('#') && !line.includes(' KiB')) {
+      const m = TOP_CUT.exec(line);
+      if (m) {
+        const { filename } = splitPrefix(m[3]!, undefined);
+        const size = m[5] !== undefined ? parseKibSize(m[5]) : { text: '', bytes: NaN, min: 0, max: Infinity, exact: false };
+        const stat: PrintedStatistic = { line: n, kind: 'top', frame: { filename: this.filename(filename, n), lineno: Number(m[4]) }, size, truncated: true };
+        this.sink.add('truncated-line', last ? 'info' : 'warning', `"#N: file:line: X KiB" line cut after ${JSON.stringify(line.slice(-20))}; read as far as it goes`, { line: n });
         this.stats.push(stat);
         this.cur = { stat, framePrefix: m[1]! };
         return;

@@ -205,3 +205,48 @@ describe('fuzzing the text reader', () => {
     expect(splitPrefix('web-1  | <frozen importlib._bootstrap>')).toMatchObject({ prefix: 'web-1  | ', filename: '<frozen importlib._bootstrap>' });
   });
 });
+
+// What programs print around str(stat) in real logs: a rank ("#1: "), their own message with the
+// statistic as one key=value ("top_current i=1, stat=…"), and a "Top N lines" recipe cut mid-line.
+describe('real output with a program-made prefix, or a recipe line cut short', () => {
+  const src = join(FIXTURES, 'tracemalloc', '3.11.7-linux-x86_64', 'stats-B-lineno.txt');
+  // relative names, as CPython prints a script run from its own folder
+  const lines = readFileSync(src, 'utf8').split('\n').filter((l) => l !== '').map((l) => l.replace(/^\/\S*\/(tracemalloc_\w+\.py:\d+: size=)/, '$1'));
+  const base = parseTracemallocText(lines.join('\n') + '\n').printed.statistics;
+  const strip = (ss: PrintedStatistic[]) => ss.map(({ line: _l, ...s }) => s);
+  const mangles: [string, (l: string, i: number) => string][] = [
+    ['a rank "#N: " before each statistic', (l, i) => `#${i + 1}: ${l}`],
+    ['a logger stamp and message "… i=N, stat=" before each', (l, i) => `2020-12-02 16:04:33.${String(i * 37).padStart(6, '0')}: memwatch] top_current i=${i + 1}, stat=${l}`],
+  ];
+  it('the fixture has relative names to split', () => {
+    expect(base.some((s) => s.frame!.filename.startsWith('tracemalloc_'))).toBe(true);
+  });
+  for (const [what, f] of mangles) {
+    it(`${what}: the same statistics, file names included`, () => {
+      const { printed, warnings } = parseTracemallocText(lines.map(f).join('\n') + '\n');
+      expect(strip(printed.statistics)).toEqual(strip(base));
+      expect(warnings).toEqual([]);
+    });
+  }
+
+  it('a "#N: file:line: X KiB" line cut after its line number is kept as far as it goes, with a warning', () => {
+    const text = readFileSync(join(FIXTURES, 'tracemalloc', '3.11.7-linux-x86_64', 'display-top-C-8.txt'), 'utf8');
+    const whole = parseTracemallocText(text).printed.statistics;
+    const last = whole[whole.length - 1]!;
+    const start = text.split('\n').slice(0, last.line - 1).join('\n').length + 1;
+    const lineText = text.slice(start, text.indexOf('\n', start));
+    const from = lineText.lastIndexOf(': ') + 2; // after "#8: file:92: "
+    for (let at = from; at < lineText.length; at++) {
+      for (const eol of ['', '\n']) {
+        const r = parseTracemallocText(text.slice(0, start + at) + eol);
+        const s = r.printed.statistics;
+        expect(s).toHaveLength(whole.length);
+        const cut = s[s.length - 1]!;
+        expect(cut.frame).toEqual(last.frame);
+        expect(cut.truncated).toBe(true);
+        if (Number.isFinite(cut.size.bytes)) expect(cut.size).toEqual(last.size);
+        expect(r.warnings.map((w) => [w.code, w.line])).toEqual([['truncated-line', last.line]]);
+      }
+    }
+  });
+});
