@@ -63,8 +63,13 @@ export interface RecordedWindow {
 
 /** What the extractor tells its consumers, in recorded order. */
 export interface GcEventSink {
-  /** Record `record` allocated GC object `ptr`; its +1 follows the record. */
-  alloc(record: number, ptr: number): void;
+  /**
+   * Record `record` allocated GC object `ptr`; its +1 follows the record. `next` is the first
+   * record after the allocation's call: `record + 1`, or later when a count marker's stats record
+   * was appended inside the call, after its record and before the +1 (and before a collection the
+   * +1 starts, ≤3.11).
+   */
+  alloc(record: number, ptr: number, next: number): void;
   /** Record `record` frees GC object `ptr` outside a collection: −1 (when above 0) just before it. */
   free(record: number, ptr: number): void;
   /** GC object `ptr` freed inside a recorded collection (garbage, or the callbacks' own objects). */
@@ -108,6 +113,8 @@ export class GcEventExtractor {
   private readonly lineAt = new Map<number, GcLogLine>();
   // The previous record, whose allocation is decided by the current one's young count.
   private pIndex = NO_RECORD;
+  /** The first record after the previous record's call (past stats records appended inside it). */
+  private pNext = 0;
   private pResult = 0;
   private pYoung = 0;
   private pObjMalloc = false;
@@ -151,6 +158,7 @@ export class GcEventExtractor {
     // call's record. A script's marker holds nothing the next record does not.
     if (code === OP_STATS || code === OP_ARENA_ALLOC || code === OP_ARENA_FREE) {
       if (inWindow && !this.window) this.openWindow(index);
+      else if (code === OP_STATS && !inWindow && index === this.pNext) this.pNext = index + 1;
       return;
     }
     const isFree = code === OP_FREE && ptr !== 0;
@@ -199,7 +207,7 @@ export class GcEventExtractor {
         }
       }
       if (a === 1) {
-        if (this.pObjMalloc) this.allocated(this.pIndex, this.pResult);
+        if (this.pObjMalloc) this.allocated(this.pIndex, this.pResult, this.pNext);
         else this.stats.unexplained++;
       }
     }
@@ -249,16 +257,17 @@ export class GcEventExtractor {
     }
 
     this.pIndex = index;
+    this.pNext = index + 1;
     this.pResult = result;
     this.pYoung = young;
     this.pObjMalloc = (code === OP_MALLOC || code === OP_CALLOC) && (flags & FLAG_DOMAIN) === 2 && result !== 0 && !inWindow;
     this.pInWindow = inWindow;
   }
 
-  private allocated(record: number, ptr: number): void {
+  private allocated(record: number, ptr: number, next: number): void {
     this.live.add(ptr);
     this.stats.allocs++;
-    this.sink.alloc(record, ptr);
+    this.sink.alloc(record, ptr, next);
   }
 
   private openWindow(index: number): void {

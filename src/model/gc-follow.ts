@@ -4,7 +4,8 @@
 // long-lived numbers — so one wrong prediction is one mismatch, not a cascade.
 //
 // 3.8–3.11 collect inside the allocation that takes count0 past threshold0: the collection's first
-// record is the very next one, so position and generation are checked exactly. 3.12+ only schedule
+// record is the very next one (after the stats record of a count marker that fired as that
+// allocation's call returned, if one did), so position and generation are checked exactly. 3.12+ only schedule
 // it; it runs at the next eval-breaker check, which allocation records cannot show: the distance
 // from becoming due to the collection is measured, and the generation is checked as the eval
 // breaker re-selects it.
@@ -173,7 +174,8 @@ export class GcFollowWorld extends GcWorld {
     if (young?.delete(from)) young.add(to);
   }
 
-  alloc(record: number, ptr = 0): void {
+  /** `next`: the first record after the allocation's call (past a count marker's stats record appended inside it). */
+  alloc(record: number, ptr = 0, next = record + 1): void {
     this.youngSinceWalk?.add(ptr);
     this.settle();
     const m = this.model;
@@ -183,7 +185,7 @@ export class GcFollowWorld extends GcWorld {
     this.lastDecision = { due: outcome !== 'none', generation };
     if (outcome === 'none') this.notTakenRun = false;
     if (outcome === 'collect') {
-      this.predicted = { start: record + 1, due: record, generation };
+      this.predicted = { start: next, due: record, generation };
       m.collecting = true;
     } else if (outcome === 'schedule' && (!wasOver || this.dueRecord < 0)) this.dueRecord = record;
   }

@@ -105,10 +105,10 @@ export class GcReplay {
     const w = (this.whatIf = opts.whatIf ? new GcWhatIfWorld(opts.whatIf, f, opts.fault) : undefined);
     if (opts.lines.some((l) => l.objects?.[2] === null)) f.estimateOldest();
     const sink: GcEventSink = {
-      alloc: (record, ptr) => {
+      alloc: (record, ptr, next) => {
         const before = f.model.counts[0];
         const collecting = f.model.collecting;
-        f.alloc(record, ptr);
+        f.alloc(record, ptr, next);
         w?.alloc(record, before, collecting);
       },
       free: (record, ptr) => {
