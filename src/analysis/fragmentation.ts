@@ -171,15 +171,17 @@ export function arenaBreakdown(dump: MallocStats, geometry: PoolGeometry | undef
   const known = (v: number | undefined): [number | null, ValueSource] => (v === undefined ? [null, 'unknown'] : [v, 'printed']);
   const sumClasses = (f: (c: NonNullable<typeof classes>[number]) => number): number | undefined =>
     classes ? classes.reduce((s, c) => s + f(c), 0) : undefined;
+  // Sums over the table stand for the dump's totals only when the table is whole.
+  const whole = classes !== undefined && !dump.classesIncomplete;
 
   let [used, usedSrc] = known(t.bytesInAllocatedBlocks);
-  if (used === null && classes) [used, usedSrc] = [sumClasses((c) => c.blocksInUse * c.size)!, 'derived'];
+  if (used === null && whole) [used, usedSrc] = [sumClasses((c) => c.blocksInUse * c.size)!, 'derived'];
   let [free, freeSrc] = known(t.bytesInAvailableBlocks);
-  if (free === null && classes) [free, freeSrc] = [sumClasses((c) => c.availBlocks * c.size)!, 'derived'];
+  if (free === null && whole) [free, freeSrc] = [sumClasses((c) => c.availBlocks * c.size)!, 'derived'];
   let [headers, headersSrc] = known(t.bytesLostToPoolHeaders);
-  if (headers === null && classes && geometry) [headers, headersSrc] = [sumClasses((c) => c.pools)! * geometry.poolOverhead, 'derived'];
+  if (headers === null && whole && geometry) [headers, headersSrc] = [sumClasses((c) => c.pools)! * geometry.poolOverhead, 'derived'];
   let [quant, quantSrc] = known(t.bytesLostToQuantization);
-  if (quant === null && classes && geometry) {
+  if (quant === null && whole && geometry) {
     [quant, quantSrc] = [sumClasses((c) => c.pools * quantizationPerPool(geometry, c.size))!, 'derived'];
   }
   let [unused, unusedSrc] = known(t.unusedPoolBytes);

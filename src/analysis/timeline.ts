@@ -96,7 +96,7 @@ export function timelinePoints(sources: readonly DumpSource[]): TimelinePoint[] 
 }
 
 function sumClasses(d: MallocStats, f: (c: NonNullable<MallocStats['classes']>[number]) => number): number | null {
-  return d.classes ? d.classes.reduce((s, c) => s + f(c), 0) : null;
+  return d.classes && !d.classesIncomplete ? d.classes.reduce((s, c) => s + f(c), 0) : null;
 }
 
 export function buildTimeline(sources: readonly DumpSource[], maxPoints = MAX_LINE_POINTS, maxColumns = MAX_CLASS_COLUMNS): Timeline {

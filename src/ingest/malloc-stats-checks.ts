@@ -21,7 +21,7 @@ type Warn = (code: string, message: string) => void;
 /** Infer pointer size, geometry and the CPython versions whose layout fits this dump. */
 export function inferPlatform(
   d: MallocStats,
-  printed: { arenaSize?: number; poolSize?: number },
+  printed: { arenaSize?: number; poolSize?: number; tableIncomplete?: boolean },
   python: string | undefined,
   warn: Warn,
 ): Platform {
@@ -31,7 +31,10 @@ export function inferPlatform(
       : undefined;
   const pools = sumPools(d);
   const headers = d.totals?.bytesLostToPoolHeaders;
-  const poolOverhead = headers !== undefined && pools > 0 && headers % pools === 0 ? headers / pools : undefined;
+  // Headers ÷ pools is the pool header size only when the table lists every pool: with rows elided
+  // ("...") the quotient is meaningless, even when it happens to divide evenly.
+  const poolOverhead =
+    !printed.tableIncomplete && headers !== undefined && pools > 0 && headers % pools === 0 ? headers / pools : undefined;
 
   // A stream holds thousands of dumps of one interpreter: infer once per layout. The cache keeps
   // the last layout and compares field by field, which costs far less than building a key string.

@@ -255,8 +255,10 @@ export class MallocStatsReader {
       this.sink.add('W_TRUNCATED', 'warning', `dump starting at line ${d.line} ends early, in its ${sectionName(cur.state)}`, { line: d.line });
     }
     if (d.allocator === 'pymalloc') {
+      if (cur.state === 'header' || cur.state === 'table') cur.tableIncomplete = true;
+      if (cur.tableIncomplete) d.classesIncomplete = true;
       const warn = (code: string, msg: string) => this.sink.add(code, 'warning', msg, { line: d.line });
-      d.platform = inferPlatform(d, { arenaSize: cur.arenaSizeFromLabel, poolSize: cur.poolSizeFromLabel }, this.opts.python, warn);
+      d.platform = inferPlatform(d, { arenaSize: cur.arenaSizeFromLabel, poolSize: cur.poolSizeFromLabel, tableIncomplete: cur.tableIncomplete }, this.opts.python, warn);
       checkMallocStats(d, cur.tableIncomplete, warn);
     }
     this.emitted++;

@@ -106,6 +106,8 @@ export interface MallocStats {
   extra?: { label: string; value: number }[];
   /** True when the dump ends before its last section was complete. */
   truncated?: boolean;
+  /** True when `classes` is not the whole table: rows elided ("..."), skipped, or the dump cut inside it. */
+  classesIncomplete?: boolean;
 }
 
 export type Severity = 'info' | 'warning' | 'error';

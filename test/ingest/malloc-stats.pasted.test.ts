@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyseDump } from '../../src/analysis/fragmentation.js';
 import { parseMallocStats } from '../../src/ingest/malloc-stats.js';
 import type { MallocStats } from '../../src/model/types.js';
 import { InputError } from '../../src/util/errors.js';
@@ -100,4 +101,51 @@ describe('pasted and damaged real dumps', () => {
       expect(() => parseMallocStats(text, { file: name, strict: true })).toThrow(new RegExp(`^${name.replace(/\./g, '\\.')}:\\d+: `));
     });
   }
+});
+
+// Pastes that elide most class rows with "..." (as a blog post or an API doc does): the rows left
+// are no longer the whole table, so nothing may be computed from their sums as if they were.
+describe('a real dump with its class rows elided', () => {
+  const src = 'fixtures/malloc-stats/3.8.18-linux-x86_64/dict-churn.txt';
+  const text = readFileSync(join(ROOT, src), 'utf8');
+  const lines = text.split('\n');
+  const full = parseMallocStats(text).dumps[0]!;
+  const headers = full.totals!.bytesLostToPoolHeaders!;
+  const tableStart = lines.findIndex((l) => l.startsWith('-----')) + 1;
+  const tableEnd = lines.indexOf('', tableStart);
+  const rows = lines.slice(tableStart, tableEnd);
+  // Keep one row whose pool count divides the pool-header bytes (so headers ÷ listed pools is a
+  // whole, wrong, "pool header size"), elide the rest.
+  const keep = rows.findIndex((r) => {
+    const pools = Number(r.trim().split(/\s+/)[2]);
+    return pools > 0 && headers % pools === 0 && headers / pools !== 48;
+  });
+  const elided = [...lines.slice(0, tableStart), rows[keep]!, '  ...', ...lines.slice(tableEnd)].join('\n');
+
+  it('does not take headers ÷ the listed pools for the pool header size', () => {
+    expect(keep).toBeGreaterThanOrEqual(0);
+    const r = parseMallocStats(elided, { file: 'elided.txt' });
+    const d = r.dumps[0]!;
+    expect(d.classes).toHaveLength(1);
+    expect(d.classesIncomplete).toBe(true);
+    expect(d.platform!.poolOverhead === undefined || d.platform!.poolOverhead === 48).toBe(true);
+    expect(r.warnings.map((w) => w.code)).not.toContain('W_UNKNOWN_LAYOUT');
+    expect(r.warnings.map((w) => w.code)).not.toContain('W_INCONSISTENT');
+    expect(d.platform!.versionRange).toEqual(full.platform!.versionRange);
+    expect(full.classesIncomplete).toBeUndefined();
+  });
+
+  it('derives no total from the rows that are left', () => {
+    const drop = (t: string) =>
+      t.split('\n').filter((l) => !/^# bytes in (allocated|available) blocks|unused pools \*/.test(l)).join('\n');
+    const part = (t: string, name: string) =>
+      analyseDump(parseMallocStats(drop(t)).dumps[0]!).breakdown!.parts.find((p) => p.part === name)!;
+    // the whole table: the missing lines are derived from it, and are CPython's numbers
+    expect(part(text, 'usedBlocks')).toMatchObject({ bytes: full.totals!.bytesInAllocatedBlocks, source: 'derived' });
+    expect(part(text, 'freeBlocks').bytes).toBe(full.totals!.bytesInAvailableBlocks);
+    // one row of it: not derivable, so unknown, and no remainder is put on the unused pools either
+    expect(part(elided, 'usedBlocks')).toMatchObject({ bytes: null, source: 'unknown' });
+    expect(part(elided, 'freeBlocks').bytes).toBeNull();
+    expect(part(elided, 'unusedPools').bytes).toBeNull();
+  });
 });
