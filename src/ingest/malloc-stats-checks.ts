@@ -37,7 +37,7 @@ export function inferPlatform(
     !printed.tableIncomplete && headers !== undefined && pools > 0 && headers % pools === 0 ? headers / pools : undefined;
 
   // A stream holds thousands of dumps of one interpreter: infer once per layout. The cache keeps
-  // the last layout and compares field by field, which costs far less than building a key string.
+  // the last layouts and compares field by field, which costs far less than building a key string.
   const layout: Layout = {
     alignment,
     threshold: d.smallBlockThreshold,
@@ -49,11 +49,17 @@ export function inferPlatform(
     python,
     freeLists: d.freeLists,
   };
-  let hit = lastInference !== undefined && sameLayout(lastInference.layout, layout) ? lastInference : undefined;
+  let hit = inferences.find((i) => sameLayout(i.layout, layout));
   if (!hit) {
     const warnings: [string, string][] = [];
     const platform = inferUncached(d, alignment, poolOverhead, printed, python, (code, message) => warnings.push([code, message]));
-    hit = lastInference = { layout, platform, warnings };
+    hit = { layout, platform, warnings };
+    inferences.unshift(hit);
+    if (inferences.length > MAX_INFERENCES) inferences.pop();
+  } else if (hit !== inferences[0]) {
+    // Most recent first: a stream's dumps mostly have the layout of the one before.
+    inferences.splice(inferences.indexOf(hit), 1);
+    inferences.unshift(hit);
   }
   for (const [code, message] of hit.warnings) warn(code, message);
   return { ...hit.platform, versionRange: { ...hit.platform.versionRange } };
@@ -71,7 +77,13 @@ interface Layout {
   freeLists?: readonly { type: string; bytesEach: number }[];
 }
 
-let lastInference: { layout: Layout; platform: Platform; warnings: [string, string][] } | undefined;
+/**
+ * The layouts inferred last, most recent first. More than one: a stream may alternate between a
+ * few (dumps with and without free lists, a truncated one), and each inference costs more than the
+ * rest of the dump's checks.
+ */
+const inferences: { layout: Layout; platform: Platform; warnings: [string, string][] }[] = [];
+const MAX_INFERENCES = 16;
 
 function sameLayout(a: Layout, b: Layout): boolean {
   if (

@@ -5,15 +5,32 @@
 // `...`, with thousands separators, truncated.
 //
 // Written by hand: no package reads this format. One push-based core (`MallocStatsReader`) serves
-// whole-text and streaming use, so the two cannot diverge. Per line, the fast path strips the paste
-// prefix seen on the dump's first line and classifies by plain string tests; only lines that fail
-// that take the slower regex path that looks for a dump line anywhere in the line.
+// whole-text and streaming use, so the two cannot diverge. Per line of an unprefixed dump, the
+// fast path reads the layouts CPython prints by position (malloc-stats-layout.ts), then the same
+// lines with other spacing in place; the generic path strips the paste prefix seen on the dump's
+// first line and classifies by plain string tests; only lines that fail that take the slower
+// regex path that looks for a dump line anywhere in the line.
 
 import type { FreeList, MallocStats, ReadWarning, SizeClassRow } from '../model/types.js';
 import { InputError } from '../util/errors.js';
 import { checkMallocStats, inferPlatform } from './malloc-stats-checks.js';
 import { WarningSink } from './warnings.js';
 import { lineTime, stampLength } from './line-time.js';
+import {
+  ByteWindow,
+  FreeListNames,
+  PRINTONE_LABELS,
+  PRINTONE_LENGTH,
+  ROW_LENGTH,
+  Word,
+  printoneLabel,
+  readArenasLabel,
+  readClassRow,
+  readFreeListLine,
+  readHeader,
+  readPrintoneValue,
+  readUnusedPoolsLabel,
+} from './malloc-stats-layout.js';
 
 export interface MallocStatsOptions {
   /** File name used in warnings and errors. */
@@ -38,6 +55,11 @@ export interface MallocStatsResult {
 }
 
 const HEADER = 'Small block threshold = ';
+/** The class table's heading and rule, and the arena map's heading, as CPython prints them. */
+const TABLE_HEADING = new Word('class   size   num pools   blocks in use  avail blocks\n');
+const TABLE_RULE = new Word('-----   ----   ---------   -------------  ------------\n');
+const ARENA_MAP_COUNTS = new Word('arena map counts\n');
+const LF = 10;
 const HEADER_RE = /Small block threshold = (\d[\d,]*), in (\d[\d,]*) size classes\./;
 /** No line CPython prints here is longer than ~120 characters; longer lines are skipped unread. */
 const MAX_LINE = 4096;
@@ -73,13 +95,34 @@ interface Current {
    * The prefix after a log collector's stamp, when the header line had one: the stamp changes
    * from line to line, what follows it (" ", " host python3[1234]: ") does not.
    */
-  afterStamp?: string;
+  afterStamp: string | undefined;
+  /** Index in PRINTONE_LABELS of the label expected next (the one after the last read). */
+  nextLabel: number;
   /** Rows were elided ("...") or unreadable: the class table is incomplete. */
   tableIncomplete: boolean;
   freeListNames: Set<string>;
   /** Geometry printed inside labels: "N arenas * ARENA_SIZE bytes/arena", "N unused pools * POOL_SIZE bytes". */
-  arenaSizeFromLabel?: number;
-  poolSizeFromLabel?: number;
+  arenaSizeFromLabel: number | undefined;
+  poolSizeFromLabel: number | undefined;
+}
+
+/**
+ * The state of a dump about to be read. Every field is there from the start, so that all of them
+ * have one shape, which V8 keeps (see sharedWindow).
+ */
+function newCurrent(dump: MallocStats, state: State, prefix: string): Current {
+  const k = prefix === '' ? 0 : stampLength(prefix);
+  return {
+    dump,
+    state,
+    prefix,
+    afterStamp: k > 0 ? prefix.slice(k) : undefined,
+    nextLabel: 0,
+    tableIncomplete: false,
+    freeListNames: new Set(),
+    arenaSizeFromLabel: undefined,
+    poolSizeFromLabel: undefined,
+  };
 }
 
 /** A line split as CPython's printone() prints it: label, then " = " and a grouped number. */
@@ -100,11 +143,15 @@ function afterStamp(line: string, rest: string): string {
   return k > 0 && line.startsWith(rest, k) ? line.slice(k + rest.length) : line;
 }
 
-/** The rest of a header's prefix after its stamp, when it has one. */
-function restAfterStamp(prefix: string): { afterStamp?: string } {
-  const k = prefix === '' ? 0 : stampLength(prefix);
-  return k > 0 ? { afterStamp: prefix.slice(k) } : {};
-}
+/**
+ * One byte window and one set of free-list names for all readers. V8 forgets an object shape when
+ * the last object of it is collected, and throws away the optimised code built on it: with a
+ * window per reader, each new reader after a collection ran its fast paths unoptimised again for a
+ * while. Sharing is safe: a window is refilled when another reader used it since (an onDump
+ * callback may read other text), and the names are only a guess, checked on every line.
+ */
+const sharedWindow = new ByteWindow();
+const sharedFreeListNames = new FreeListNames();
 
 export class MallocStatsReader {
   private readonly sink: WarningSink;
@@ -112,6 +159,8 @@ export class MallocStatsReader {
   private cur: Current | undefined;
   private rest = '';
   private lineNo = 0;
+  private readonly window = sharedWindow;
+  private readonly freeListNames = sharedFreeListNames;
   private outside = 0;
 
   constructor(private readonly opts: MallocStatsOptions = {}) {
@@ -121,51 +170,154 @@ export class MallocStatsReader {
   /** Feed a chunk of text; complete lines are read now, a partial last line waits for more. */
   push(chunk: string): void {
     let text = this.rest + chunk;
+    const w = this.window;
+    w.reset();
     let start = 0;
     for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      // Fast path for the commonest line, a class row of an unprefixed dump: read it in place.
-      // The same for the summary and free-list lines (the other two thirds of a dump): trimmed by
-      // index and read without slicing the line out of the chunk.
       const cur = this.cur;
-      if (cur !== undefined && cur.prefix.length === 0 && nl - start < MAX_LINE) {
-        const state = cur.state;
-        if (state === 'table' || state === 'header') {
-          const row = parseRow(text, false, start, nl);
-          if (row) {
-            this.lineNo++;
-            this.addRow(cur, row, this.lineNo);
-            start = nl + 1;
-            continue;
-          }
-        }
-        let s = start;
-        let e = nl;
-        while (s < e && isSpace(text.charCodeAt(s))) s++;
-        while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
-        if (state === 'after' || state === 'freeLists') {
-          const fl = matchFreeList(text, s, e);
-          if (fl) {
-            this.lineNo++;
-            this.readFreeList(cur, fl, '', this.lineNo);
-            start = nl + 1;
-            continue;
-          }
-        } else if (state === 'table' || state === 'summary' || state === 'arenaMap') {
-          const lv = splitPrintone(text, false, s, e);
-          if (lv && this.readLabelValue(cur, lv, this.lineNo + 1)) {
-            this.lineNo++;
-            start = nl + 1;
-            continue;
-          }
+      // Fast paths, for dumps pasted without a prefix. First the lines as CPython lays them out,
+      // read by position (malloc-stats-layout.ts): nine lines in ten of a real stream.
+      if (cur !== undefined && cur.prefix.length === 0) {
+        w.cover(text, start, this);
+        const length = this.readLaidOutLine(cur, start - w.base);
+        if (length > 0) {
+          start += length;
+          continue;
         }
       }
-      this.line(text.slice(start, nl));
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      // Then the same lines with other spacing (edited by hand, CRLF): class rows, printone lines
+      // and free-list lines trimmed by index and read without slicing the line out of the chunk.
+      if (cur === undefined || cur.prefix.length !== 0 || nl - start >= MAX_LINE || !this.readInPlace(cur, text, start, nl)) {
+        this.line(text.slice(start, nl));
+      }
       start = nl + 1;
     }
     this.rest = text.slice(start);
     text = '';
+    w.reset();
+  }
+
+  /**
+   * A line of an unprefixed dump as CPython prints it, at text[start] = window byte p: read, and
+   * its length with the "\n" returned; 0 when it is laid out otherwise (the generic paths read it).
+   */
+  private readLaidOutLine(cur: Current, p: number): number {
+    const w = this.window;
+    if (p < w.length && w.bytes[p] === LF) {
+      // A blank line: sections are separated by them, and readContent() accepts one anywhere.
+      this.lineNo++;
+      return 1;
+    }
+    const header = readHeader(w, p);
+    if (header) {
+      this.lineNo++;
+      this.startDump(this.lineNo, '', header.threshold, header.classes);
+      return header.length;
+    }
+    switch (cur.state) {
+      case 'header':
+      case 'table': {
+        const row = readClassRow(w, p);
+        if (row) {
+          this.lineNo++;
+          this.addRow(cur, row, this.lineNo);
+          return ROW_LENGTH;
+        }
+        if (TABLE_HEADING.at(w, p)) {
+          this.lineNo++;
+          cur.state = 'table';
+          return TABLE_HEADING.length;
+        }
+        if (TABLE_RULE.at(w, p)) {
+          this.lineNo++;
+          return TABLE_RULE.length;
+        }
+        return cur.state === 'table' ? this.readLaidOutPrintone(cur, p) : 0;
+      }
+      case 'summary':
+      case 'arenaMap':
+        return this.readLaidOutPrintone(cur, p);
+      case 'after':
+      case 'freeLists': {
+        const fl = readFreeListLine(w, p, this.freeListNames);
+        if (fl) {
+          this.lineNo++;
+          this.readFreeList(cur, fl.freeList, '', this.lineNo);
+          return fl.length;
+        }
+        if (cur.state === 'after' && ARENA_MAP_COUNTS.at(w, p)) {
+          this.lineNo++;
+          cur.state = 'arenaMap';
+          cur.dump.arenaMap = {};
+          return ARENA_MAP_COUNTS.length;
+        }
+        return 0;
+      }
+      default:
+        return 0;
+    }
+  }
+
+  /** A printone() line with a label of at most 35 characters, as readLaidOutLine() reads one. */
+  private readLaidOutPrintone(cur: Current, p: number): number {
+    const w = this.window;
+    const value = readPrintoneValue(w, p);
+    if (value < 0) return 0;
+    const n = this.lineNo + 1;
+    const first = w.bytes[p]!;
+    if (first >= 0x30 && first <= 0x39) {
+      // The two labels that start with a number: "N arenas * ARENA_SIZE bytes/arena" and
+      // "N unused pools * POOL_SIZE bytes".
+      const arenas = readArenasLabel(w, p);
+      if (arenas) {
+        const label = () => String.fromCharCode(...w.bytes.subarray(p, arenas.labelEnd));
+        this.readArenasLine(cur, arenas.count, arenas.bytes, value, label, n);
+      } else {
+        const unused = readUnusedPoolsLabel(w, p);
+        if (!unused) return 0;
+        this.readUnusedPoolsLine(cur, unused.count, unused.bytes, value);
+      }
+    } else {
+      const k = printoneLabel(w, p, cur.nextLabel);
+      if (k < 0 || !this.readLabelValue(cur, { label: PRINTONE_LABELS[k]!, value }, n)) return 0;
+      cur.nextLabel = k + 1;
+    }
+    this.lineNo = n;
+    return PRINTONE_LENGTH;
+  }
+
+  /** Class rows, printone and free-list lines of an unprefixed dump in text[start, nl), read in place. */
+  private readInPlace(cur: Current, text: string, start: number, nl: number): boolean {
+    const state = cur.state;
+    if (state === 'table' || state === 'header') {
+      const row = parseRow(text, false, start, nl);
+      if (row) {
+        this.lineNo++;
+        this.addRow(cur, row, this.lineNo);
+        return true;
+      }
+    }
+    let s = start;
+    let e = nl;
+    while (s < e && isSpace(text.charCodeAt(s))) s++;
+    while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+    if (state === 'after' || state === 'freeLists') {
+      const fl = matchFreeList(text, s, e);
+      if (fl) {
+        this.lineNo++;
+        this.readFreeList(cur, fl, '', this.lineNo);
+        return true;
+      }
+    } else if (state === 'table' || state === 'summary' || state === 'arenaMap') {
+      const lv = splitPrintone(text, false, s, e);
+      if (lv && this.readLabelValue(cur, lv, this.lineNo + 1)) {
+        this.lineNo++;
+        return true;
+      }
+    }
+    return false;
   }
 
   end(): MallocStatsResult {
@@ -229,19 +381,12 @@ export class MallocStatsReader {
 
   private startDump(line: number, prefix: string, threshold: number, classes: number): void {
     this.finishDump();
-    this.cur = {
-      dump: { line, allocator: 'pymalloc', smallBlockThreshold: threshold, sizeClassCount: classes, ...stamp(prefix) },
-      state: 'header',
-      prefix,
-      ...restAfterStamp(prefix),
-      tableIncomplete: false,
-      freeListNames: new Set(),
-    };
+    this.cur = newCurrent({ line, allocator: 'pymalloc', smallBlockThreshold: threshold, sizeClassCount: classes, ...stamp(prefix) }, 'header', prefix);
   }
 
   private startFreeListDump(line: number, prefix: string): void {
     this.finishDump();
-    this.cur = { dump: { line, allocator: 'none', ...stamp(prefix) }, state: 'freeLists', prefix, ...restAfterStamp(prefix), tableIncomplete: false, freeListNames: new Set() };
+    this.cur = newCurrent({ line, allocator: 'none', ...stamp(prefix) }, 'freeLists', prefix);
   }
 
   private finishDump(): void {
@@ -370,6 +515,8 @@ export class MallocStatsReader {
 
   private addFreeList(fl: FreeList, n: number): void {
     const cur = this.cur!;
+    // One string per name for all dumps; and the names the fast path knows.
+    fl.type = this.freeListNames.share(fl.type);
     cur.state = 'freeLists';
     cur.freeListNames.add(fl.type);
     if (fl.totalBytes !== fl.count * fl.bytesEach) {
@@ -409,25 +556,12 @@ export class MallocStatsReader {
     }
     let m = ARENAS_LINE_RE.exec(label);
     if (m) {
-      cur.state = 'summary';
-      const arenas = (d.arenas ??= {});
-      arenas.bytesInCurrent = value;
-      const current = toInt(m[1]!);
-      if (arenas.current !== undefined && arenas.current !== current) {
-        this.sink.add('W_INCONSISTENT', 'warning', `"${label}" says ${current} arenas, "# arenas allocated current" says ${arenas.current}`, { line: n });
-      }
-      // Before 2.7/3.3 this label was the only place the current arena count was printed.
-      arenas.current ??= current;
-      cur.arenaSizeFromLabel = toInt(m[2]!);
+      this.readArenasLine(cur, toInt(m[1]!), toInt(m[2]!), value, () => label, n);
       return true;
     }
     m = UNUSED_POOLS_RE.exec(label);
     if (m) {
-      cur.state = 'summary';
-      const totals = (d.totals ??= {});
-      totals.unusedPools = toInt(m[1]!);
-      totals.unusedPoolBytes = value;
-      cur.poolSizeFromLabel = toInt(m[2]!);
+      this.readUnusedPoolsLine(cur, toInt(m[1]!), toInt(m[2]!), value);
       return true;
     }
     if (label.startsWith('# ') && cur.state !== 'after') {
@@ -436,6 +570,28 @@ export class MallocStatsReader {
       return true;
     }
     return false;
+  }
+
+  /** "N arenas * ARENA_SIZE bytes/arena = N × ARENA_SIZE". */
+  private readArenasLine(cur: Current, current: number, arenaSize: number, value: number, label: () => string, n: number): void {
+    cur.state = 'summary';
+    const arenas = (cur.dump.arenas ??= {});
+    arenas.bytesInCurrent = value;
+    if (arenas.current !== undefined && arenas.current !== current) {
+      this.sink.add('W_INCONSISTENT', 'warning', `"${label()}" says ${current} arenas, "# arenas allocated current" says ${arenas.current}`, { line: n });
+    }
+    // Before 2.7/3.3 this label was the only place the current arena count was printed.
+    arenas.current ??= current;
+    cur.arenaSizeFromLabel = arenaSize;
+  }
+
+  /** "N unused pools * POOL_SIZE bytes = N × POOL_SIZE". */
+  private readUnusedPoolsLine(cur: Current, unusedPools: number, poolSize: number, value: number): void {
+    cur.state = 'summary';
+    const totals = (cur.dump.totals ??= {});
+    totals.unusedPools = unusedPools;
+    totals.unusedPoolBytes = value;
+    cur.poolSizeFromLabel = poolSize;
   }
 
   private unrecognised(cur: Current, line: string, n: number): void {
@@ -451,6 +607,7 @@ export class MallocStatsReader {
     this.sink.add('W_UNREADABLE_LINE', 'warning', `cannot read line inside a dump's ${sectionName(cur.state)}: ${JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}…` : line)}`, { line: n });
   }
 }
+
 
 type SummaryField = [group: 'arenas' | 'totals' | 'arenaMap', key: string];
 
