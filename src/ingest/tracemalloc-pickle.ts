@@ -323,8 +323,7 @@ export class TracemallocPickleReader {
         case OP.TUPLE: {
           const k = this.popMark(start, 'TUPLE');
           const m = marks.length > 0 ? marks[marks.length - 1]! : -1;
-          // A tuple built directly into an APPENDS batch of the streamed _traces list is a trace.
-          this.closeTuple(k, m > 0 && stack[m - 1] instanceof PList && (stack[m - 1] as PList).stream && (k === m || stack[k - 1] === STREAMED), this.base + start);
+          this.closeTuple(k, this.opensTrace(m, k), this.base + start);
           pos += 1;
           break;
         }
@@ -336,7 +335,7 @@ export class TracemallocPickleReader {
           const floor = marks.length > 0 ? marks[marks.length - 1]! : 0;
           if (k < floor) this.fail(this.base + start, `expected ${n} values for ${OP_NAMES.get(op)}, found ${stack.length - floor}`);
           // 3.6–3.8 traces are 3-tuples, 3.4–3.5 traces 2-tuples, written with TUPLE3 / TUPLE2.
-          this.closeTuple(k, n >= 2 && floor > 0 && stack[floor - 1] instanceof PList && (stack[floor - 1] as PList).stream && (k === floor || stack[k - 1] === STREAMED), this.base + start);
+          this.closeTuple(k, n >= 2 && this.opensTrace(floor, k), this.base + start);
           pos += 1;
           break;
         }
@@ -389,6 +388,17 @@ export class TracemallocPickleReader {
   private peekOp = 0;
 
   /**
+   * Whether a tuple whose items start at stack index k, in the batch that the MARK at index m
+   * opened, is a trace: built directly into an APPENDS batch of the streamed _traces list (the
+   * batch's first item, or right after the trace before it).
+   */
+  private opensTrace(m: number, k: number): boolean {
+    const stack = this.stack;
+    const list = m > 0 ? stack[m - 1] : undefined;
+    return list instanceof PList && list.stream && (k === m || stack[k - 1] === STREAMED);
+  }
+
+  /**
    * The commonest sequence of a 3.9+ snapshot, one trace of the streamed _traces list, read in one
    * step: MARK, domain, size, BINGET of the traceback, total_nframe, TUPLE, MEMOIZE (the ints as
    * BININT1/BININT2/BININT). The opcode loop takes 7 turns for it; this is about a third of
@@ -398,10 +408,7 @@ export class TracemallocPickleReader {
   private fastTrace(buf: Uint8Array, pos: number, end: number): number {
     const stack = this.stack;
     const marks = this.marks;
-    const m = marks.length > 0 ? marks[marks.length - 1]! : -1;
-    if (m <= 0 || (stack.length !== m && stack[stack.length - 1] !== STREAMED) || this.builder.traceFields !== 4) return -1;
-    const list = stack[m - 1];
-    if (!(list instanceof PList) || !list.stream) return -1;
+    if (this.builder.traceFields !== 4 || !this.opensTrace(marks.length > 0 ? marks[marks.length - 1]! : -1, stack.length)) return -1;
     const domain = pickleInt(buf, pos + 1, end);
     if (!(domain >= 0)) return -1;
     const size = pickleInt(buf, intEnd, end);
