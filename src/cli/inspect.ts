@@ -113,7 +113,7 @@ const command: CommandModule<object, InspectArgs> = {
 };
 export default command;
 
-/** A collector's stamp as UTC ISO 8601; syslog stamps carry no year and are kept as written (since 2000). */
+/** A collector's stamp as UTC ISO 8601; a syslog stamp has no year, so it is shown without one (MM-DDThh:mm:ss). */
 function stampText(seconds: number): string {
   const iso = new Date(seconds * 1000).toISOString();
   return iso.startsWith('2000-') ? iso.slice(5) : iso; // line-time.ts dates a yearless stamp in 2000
